@@ -1,0 +1,83 @@
+import { parse } from 'pg-connection-string';
+import { DatabaseConfigError } from './errors/database-config.error';
+import type { Env } from './env';
+import { redactUrl } from './redact';
+
+export interface ConnectionTarget {
+  /** The URL to hand to pg and the ORMs (it holds the password: never print it). */
+  url: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** The schema of the app's history table, from `?schema=` or the app config. */
+  schema?: string;
+  /** Where the URL came from: the env variable's name, or `embedded`. */
+  source: string;
+  /** The URL with its password replaced, safe for logs. */
+  display: string;
+}
+
+const EXAMPLE = 'postgres://user:pass@host:5432/db';
+
+/** Parses and validates one connection URL; `source` names the variable in errors. */
+export function parseDatabaseUrl(raw: string, source: string, env: Env = {}): ConnectionTarget {
+  const trimmed = raw.trim();
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new DatabaseConfigError(`${source} is not a valid URL: expected ${EXAMPLE}`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new DatabaseConfigError(`${source} is not a PostgreSQL URL (scheme "${url.protocol.replace(/:$/, '')}"): expected ${EXAMPLE}`);
+  }
+  const schema = url.searchParams.get('schema') ?? undefined;
+  url.searchParams.delete('schema');
+  if (env.DB_SSL === '1' || env.DB_SSL === 'true') {
+    if (!url.searchParams.has('sslmode')) url.searchParams.set('sslmode', 'require');
+  }
+  const clean = url.toString();
+  const parsed = parse(clean);
+  const database = parsed.database ?? env.PGDATABASE ?? parsed.user ?? env.PGUSER;
+  if (!database) throw new DatabaseConfigError(`${source} names no database: expected ${EXAMPLE}`);
+  const host = parsed.host || env.PGHOST || 'localhost';
+  const port = Number(parsed.port || env.PGPORT || 5432);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new DatabaseConfigError(`${source} has an invalid port "${parsed.port}": expected ${EXAMPLE}`);
+  }
+  return {
+    url: clean,
+    host,
+    port,
+    database,
+    user: parsed.user || env.PGUSER || 'postgres',
+    schema,
+    source,
+    display: redactUrl(clean),
+  };
+}
+
+/** Builds a URL from the standard libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). */
+function urlFromPgVariables(env: Env): string | undefined {
+  if (!env.PGHOST && !env.PGDATABASE) return undefined;
+  const auth = env.PGUSER ? `${encodeURIComponent(env.PGUSER)}${env.PGPASSWORD ? ':' + encodeURIComponent(env.PGPASSWORD) : ''}@` : '';
+  return `postgres://${auth}${env.PGHOST ?? 'localhost'}:${env.PGPORT ?? 5432}/${encodeURIComponent(env.PGDATABASE ?? env.PGUSER ?? 'postgres')}`;
+}
+
+/** `PAYMENTS` for `payments`, `MY_APP` for `my-app`. */
+export function appEnvPrefix(app: string): string {
+  return app.replace(/[^a-z0-9]+/gi, '_').toUpperCase();
+}
+
+/**
+ * The connection for an app: its own variable (`<APP>_DATABASE_URL` or the configured one),
+ * else `DATABASE_URL`, else the standard PG* variables; `undefined` means "use the embedded server".
+ */
+export function resolveDatabaseUrl(app: string, env: Env, urlEnv?: string): ConnectionTarget | undefined {
+  for (const name of [urlEnv, `${appEnvPrefix(app)}_DATABASE_URL`, 'DATABASE_URL']) {
+    if (name && env[name]?.trim()) return parseDatabaseUrl(env[name]!, name, env);
+  }
+  const fromPg = urlFromPgVariables(env);
+  return fromPg ? parseDatabaseUrl(fromPg, 'PG* variables', env) : undefined;
+}
