@@ -16,7 +16,11 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: { '^.+\\.ts$': swc },
   // the workspace packages resolve to their sources in tests, so no build is needed first
-  moduleNameMapper: { '^@zdm/(db|migrator|migration-cli|migration-lint|backfill|observability)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    '^@zdm/migrator/typeorm$': '<rootDir>/libs/migrator/src/adapters/typeorm.adapter',
+    '^@zdm/migrator/mikro-orm$': '<rootDir>/libs/migrator/src/adapters/mikro-orm.adapter',
+    '^@zdm/(db|migrator|migration-cli|migration-lint|backfill|observability)$': '<rootDir>/libs/$1/src',
+  },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,

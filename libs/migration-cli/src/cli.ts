@@ -1,0 +1,149 @@
+import { Command, CommanderError, Option } from 'commander';
+import { createRedactor } from '@zdm/observability';
+import { backfillCommand } from './commands/backfill.command';
+import { checkCommand } from './commands/check.command';
+import { downCommand } from './commands/down.command';
+import { generateCommand } from './commands/generate.command';
+import { initCommand } from './commands/init.command';
+import { lintCommand } from './commands/lint.command';
+import { planCommand } from './commands/plan.command';
+import { revertCommand } from './commands/revert.command';
+import { statusCommand } from './commands/status.command';
+import { upCommand } from './commands/up.command';
+import { CommandContext, type GlobalOptions, type Streams } from './context';
+
+export const EXIT_CODES = `Exit codes: 0 ok, 1 a migration or batch failed, 2 usage, config or connection error,
+3 the run lock's --lock-wait ran out, 4 drift, 5 safety findings, 6 pending migrations
+(status --exit-code), 130/143 interrupted by SIGINT/SIGTERM.`;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Runs the `migrate` command line; resolves to the exit code. */
+export async function runCli(argv: string[], streams: Partial<Streams> = {}): Promise<number> {
+  const io: Streams = {
+    stdout: streams.stdout ?? process.stdout,
+    stderr: streams.stderr ?? process.stderr,
+    cwd: streams.cwd ?? process.cwd(),
+    env: streams.env ?? process.env,
+    isTTY: streams.isTTY ?? Boolean(process.stderr.isTTY),
+  };
+  let exitCode = 0;
+  let context: CommandContext | undefined;
+  const program = new Command('migrate');
+  const globals = () => program.opts<GlobalOptions>();
+  const withContext = (work: (ctx: CommandContext) => Promise<number>) => async () => {
+    context = CommandContext.create(io, globals());
+    exitCode = await work(context);
+  };
+
+  program
+    .description('Zero-downtime PostgreSQL migrations for TypeORM and MikroORM apps: one runner, one lock, one run log.')
+    .option('-c, --config <path>', 'the config file (default: migrate.config.ts/.js/.json here or above)')
+    .option('-a, --app <name>', 'an app from the config (repeatable; default: every app, in configured order)', collect, [])
+    .option('--json', 'machine output: one JSON document (status, plan, lint) or one JSON line per event (up, down, revert)')
+    .option('-v, --verbose', 'every statement with its duration, loaded env files, stack traces')
+    .addHelpText('after', `\n${EXIT_CODES}`)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  const runOptions = (command: Command) =>
+    command
+      .option('--lock-wait <duration>', 'how long to wait for another run to finish (e.g. 30s, 10m)', undefined)
+      .option('--report <file>', 'write the run as JSON to this file')
+      .option('--metrics-file <file>', 'write Prometheus metrics to this file (node exporter textfile collector)');
+
+  program
+    .command('status')
+    .description('every migration of every app: applied, pending or changed, with applied time and duration')
+    .option('--exit-code', 'exit 6 when a migration is pending (readiness checks, CI gates)')
+    .action(async (options: { exitCode?: boolean }) => withContext((ctx) => statusCommand(ctx, options))());
+
+  runOptions(
+    program
+      .command('up')
+      .description('apply pending migrations (DRY_RUN=1 shows the plan instead)')
+      .option('--to <name>', 'stop after this migration (it is applied)')
+      .option('--allow-changed', 'run even though an applied migration was edited')
+      .option('--no-revert-on-failure', 'keep what this run applied when a migration fails'),
+  ).action(async (options) => withContext((ctx) => upCommand(ctx, options))());
+
+  runOptions(
+    program
+      .command('down')
+      .description("revert one app's newest migrations (default one step)")
+      .option('--step <n>', 'how many migrations to revert')
+      .option('--to <name>', 'revert everything after this migration; it stays applied')
+      .option('-y, --yes', 'confirm reverting with ENV=production'),
+  ).action(async (options) => withContext((ctx) => downCommand(ctx, options))());
+
+  runOptions(
+    program
+      .command('revert')
+      .description('revert every migration the most recent up run applied, across apps, newest first')
+      .option('-y, --yes', 'confirm reverting with ENV=production'),
+  ).action(async (options) => withContext((ctx) => revertCommand(ctx, options))());
+
+  program
+    .command('plan')
+    .description('the dry run: the exact SQL each pending migration would execute, executing none of it')
+    .option('--to <name>', 'plan up to this migration')
+    .action(async (options: { to?: string }) => withContext((ctx) => planCommand(ctx, options))());
+
+  program
+    .command('generate')
+    .description("write a migration from the ORM's schema diff, named YYYYMMDDHHmm__<description>")
+    .argument('<description>', 'lower-case words joined by _, e.g. add_refund_reason')
+    .action(async (description: string) => withContext((ctx) => generateCommand(ctx, description))());
+
+  program
+    .command('check')
+    .description('exit 4 when the entities and the database differ (CI: "generate finds no changes")')
+    .action(async () => withContext((ctx) => checkCommand(ctx))());
+
+  program
+    .command('lint')
+    .description('find locking hazards in the SQL the pending migrations emit (exit 5 on an error finding)')
+    .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']))
+    .action(async (options: { format?: string }) => withContext((ctx) => lintCommand(ctx, options))());
+
+  program
+    .command('backfill')
+    .description('run a registered backfill job: batched, throttled, resumable')
+    .argument('[job]', 'the job name')
+    .option('--status', 'list the jobs and their progress')
+    .option('--batch-size <n>', 'rows per batch to start with (it adapts to the target batch time)')
+    .option('--workers <n>', 'split the key range over this many workers')
+    .option('--max-rows-per-second <n>', 'throttle to this rate')
+    .action(async (job: string | undefined, options) => withContext((ctx) => backfillCommand(ctx, job, options))());
+
+  program
+    .command('init')
+    .description('look at a Nest CLI monorepo and write a starter migrate.config.json')
+    .option('--force', 'overwrite an existing migrate.config.json')
+    .action((options: { force?: boolean }) => {
+      exitCode = initCommand(io.cwd, options, (line) => io.stderr.write(line + '\n'));
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    exitCode = report(error, io, context, globals());
+  } finally {
+    await context?.close().catch(() => undefined);
+  }
+  return exitCode;
+}
+
+/** An error as one line naming the problem and the fix, with the exit code of its kind; no stack trace unless --verbose. */
+function report(error: unknown, io: Streams, context: CommandContext | undefined, global: GlobalOptions): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  const redact = context?.out.redact ?? createRedactor(io.env);
+  const e = error as Error & { exitCode?: number };
+  const exitCode = typeof e.exitCode === 'number' ? e.exitCode : 1;
+  const message = e instanceof Error ? e.message : String(error);
+  if (global.json) io.stdout.write(redact(JSON.stringify({ type: 'error', error: { message, exitCode } })) + '\n');
+  io.stderr.write(redact(`error: ${message}`) + '\n');
+  if (global.verbose && e instanceof Error && e.stack) io.stderr.write(redact(String((e.cause as Error | undefined)?.stack ?? e.stack)) + '\n');
+  return exitCode;
+}

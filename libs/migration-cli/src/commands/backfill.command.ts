@@ -1,0 +1,60 @@
+import { runBackfillCommand, type BackfillJob } from '@zdm/backfill';
+import { ConfigError, requireModule } from '@zdm/migrator';
+import type { CommandContext } from '../context';
+import { RunObserver } from '../run-observer';
+import { onStopSignals } from '../signals';
+
+export interface BackfillOptions {
+  status?: boolean;
+  batchSize?: string;
+  workers?: string;
+  maxRowsPerSecond?: string;
+}
+
+function isJob(value: unknown): value is BackfillJob {
+  const job = value as BackfillJob | undefined;
+  return typeof job?.name === 'string' && typeof job.table === 'string' && typeof job.set === 'string';
+}
+
+function count(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag} ${value}: expected a positive number`);
+  return n;
+}
+
+/** Runs a registered backfill job (or lists their progress with --status). */
+export async function backfillCommand(ctx: CommandContext, jobName: string | undefined, options: BackfillOptions): Promise<number> {
+  const registered = ctx.apps().flatMap((app) =>
+    app.backfillFiles.flatMap((file) => [...new Set(Object.values(requireModule(file)).filter(isJob))].map((job) => ({ app, job }))),
+  );
+  if (!options.status && !jobName) {
+    throw new ConfigError(`backfill needs a job name (or --status); registered jobs: ${registered.map((r) => r.job.name).join(', ') || 'none'}`);
+  }
+  const owner = jobName ? registered.find((r) => r.job.name === jobName) : undefined;
+  const app = owner?.app ?? ctx.apps()[0];
+  const [{ target }] = await ctx.connect([app]);
+  const settings = ctx.settings();
+  const observer = new RunObserver(ctx, settings, { command: 'backfill' });
+  const abort = new AbortController();
+  const stop = onStopSignals(() => abort.abort());
+  try {
+    return await runBackfillCommand({
+      url: target.url,
+      jobs: registered.filter((r) => r.app.name === app.name || !owner).map((r) => r.job),
+      job: jobName,
+      status: options.status,
+      batchSize: count(options.batchSize, '--batch-size'),
+      workers: count(options.workers, '--workers'),
+      maxRowsPerSecond: count(options.maxRowsPerSecond, '--max-rows-per-second'),
+      json: ctx.out.json,
+      stdout: ctx.streams.stdout,
+      stderr: ctx.streams.stderr,
+      isTTY: ctx.streams.isTTY,
+      signal: abort.signal,
+    });
+  } finally {
+    stop();
+    await observer.finish({ runId: ctx.runId, status: 'ok', durationMs: 0, migrations: [], reverted: [] });
+  }
+}

@@ -1,0 +1,21 @@
+import { ConfigError } from '@zdm/migrator';
+import type { CommandContext } from '../context';
+import { requireYesInProduction } from './production-guard';
+import { runMigrations, type RunOptions } from './run-migrations';
+
+export interface DownOptions extends RunOptions {
+  step?: string;
+  to?: string;
+  yes?: boolean;
+}
+
+/** Reverts one app's newest migrations: one step by default, `--step N`, or everything after `--to X`. */
+export async function downCommand(ctx: CommandContext, options: DownOptions): Promise<number> {
+  const apps = ctx.apps();
+  if (apps.length !== 1) throw new ConfigError(`down works on one app: add --app <name> (one of ${ctx.config.apps.map((a) => a.name).join(', ')})`);
+  if (options.step !== undefined && options.to !== undefined) throw new ConfigError('down takes --step or --to, not both');
+  const step = options.step === undefined ? 1 : Number(options.step);
+  if (!Number.isInteger(step) || step < 1) throw new ConfigError(`--step ${options.step}: expected a whole number of at least 1`);
+  requireYesInProduction(ctx, 'down', options.yes);
+  return runMigrations(ctx, 'down', options, (engine) => engine.down({ app: apps[0].name, step, to: options.to }));
+}

@@ -1,0 +1,56 @@
+import type { AppPlan } from '@zdm/migrator';
+import { lintStatements, type Finding } from '@zdm/migration-lint';
+import type { CommandContext } from '../context';
+
+export interface PlanWithFindings extends AppPlan {
+  findings: Finding[];
+}
+
+/** The plan of the selected apps with the safety findings of its SQL. */
+export async function planWithFindings(ctx: CommandContext, to?: string): Promise<PlanWithFindings[]> {
+  const engine = await ctx.engine(ctx.settings(), 'plan', undefined);
+  const plans = await engine.plan({ to });
+  const result: PlanWithFindings[] = [];
+  for (const plan of plans) {
+    const findings: Finding[] = [];
+    for (const m of plan.migrations) {
+      const statements = m.statements.filter((s) => s.kind === 'write').map((s) => s.sql);
+      findings.push(...(await lintStatements(statements, { migration: m.name, transactional: m.transactional })));
+    }
+    result.push({ ...plan, findings });
+  }
+  return result;
+}
+
+/**
+ * The dry run: per app and migration, the exact SQL it would execute and whether it runs in a
+ * transaction. Executes none of it and takes no lock on an app table.
+ */
+export async function planCommand(ctx: CommandContext, options: { to?: string }): Promise<number> {
+  const plans = await planWithFindings(ctx, options.to);
+  const { out } = ctx;
+  if (out.json) {
+    out.document({ apps: plans });
+    return 0;
+  }
+  for (const plan of plans) {
+    if (!plan.migrations.length) {
+      out.result(`-- ${plan.app} (${plan.orm}): nothing pending`);
+      continue;
+    }
+    out.result(`-- ${plan.app} (${plan.orm}) on ${plan.database}: ${plan.migrations.length} pending migration(s)`);
+    for (const m of plan.migrations) {
+      out.result(`\n-- ${m.name}: ${m.transactional ? 'in one transaction' : 'outside a transaction, statement by statement'}`);
+      if (m.transactional) out.result('BEGIN;');
+      for (const s of m.statements) {
+        const notes = [s.kind === 'read' ? (s.executed ? 'a read, run during the plan' : 'a read the plan could not run') : '', s.concurrent ? 'lock_timeout 0: waits for older transactions, blocks no reads or writes' : '', s.note ?? ''].filter(Boolean);
+        const params = s.params?.length ? ` -- parameters: ${JSON.stringify(s.params)}` : '';
+        out.result(`${s.sql.trim().replace(/;\s*$/, '')};${params}${notes.length ? ` -- ${notes.join('; ')}` : ''}`);
+      }
+      if (m.transactional) out.result('COMMIT;');
+      for (const w of m.warnings) out.result(`-- warning: ${w}`);
+      for (const f of plan.findings.filter((x) => x.migration === m.name)) out.result(`-- ${f.severity} ${f.rule}: ${f.message} Fix: ${f.fix}`);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,18 @@
+import type { CommandContext } from '../context';
+import { planCommand } from './plan.command';
+import { runMigrations, type RunOptions } from './run-migrations';
+
+export interface UpOptions extends RunOptions {
+  to?: string;
+  allowChanged?: boolean;
+  revertOnFailure: boolean;
+}
+
+/** Applies pending migrations of the selected apps, in configured order; DRY_RUN=1 makes it a plan. */
+export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<number> {
+  if (ctx.settings(options.lockWait).dryRun) {
+    ctx.out.log('DRY_RUN is set: showing the plan, executing nothing');
+    return planCommand(ctx, { to: options.to });
+  }
+  return runMigrations(ctx, 'up', options, (engine) => engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure }));
+}

@@ -1,0 +1,32 @@
+export type OrmKind = 'typeorm' | 'mikro-orm';
+
+export interface AppConfig {
+  /** The app's name: `--app <name>`, the run log, alerts. */
+  name: string;
+  orm: OrmKind;
+  /** Globs or folders of the app's migration files, relative to the config file. */
+  migrations: string | string[];
+  /** The variable that holds the app's database URL (default `<NAME>_DATABASE_URL`, then `DATABASE_URL`). */
+  urlEnv?: string;
+  /** The ORM's history table (default: `migrations` for TypeORM, `mikro_orm_migrations` for MikroORM). */
+  historyTable?: string;
+  /** The schema of the history table and the run log (also `?schema=` on the URL). */
+  schema?: string;
+  /** `timestamped` enforces `YYYYMMDDHHmm__description` with unique timestamps; without it the ORM's own rules hold. */
+  naming?: 'timestamped' | 'orm';
+  /** TypeORM: the file exporting the app's DataSource (entities), for `generate` and `check`. */
+  dataSource?: string;
+  /** MikroORM: the app's config file (entities), for `generate` and `check`. */
+  mikroOrmConfig?: string;
+  /** Globs of the app's backfill job files. */
+  backfills?: string | string[];
+}
+
+export interface MigrateConfig {
+  apps: AppConfig[];
+}
+
+/** Types a `migrate.config.ts`. */
+export function defineConfig(config: MigrateConfig): MigrateConfig {
+  return config;
+}

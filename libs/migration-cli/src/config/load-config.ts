@@ -1,0 +1,104 @@
+import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ConfigError, requireModule } from '@zdm/migrator';
+import { z } from 'zod';
+import type { AppConfig, MigrateConfig } from './define-config';
+
+export const CONFIG_FILES = ['migrate.config.ts', 'migrate.config.js', 'migrate.config.json'];
+
+const globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const appSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _'),
+    orm: z.enum(['typeorm', 'mikro-orm']),
+    migrations: globs,
+    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/i, 'an environment variable name').optional(),
+    historyTable: z.string().min(1).optional(),
+    schema: z.string().min(1).optional(),
+    naming: z.enum(['timestamped', 'orm']).optional(),
+    dataSource: z.string().min(1).optional(),
+    mikroOrmConfig: z.string().min(1).optional(),
+    backfills: globs.optional(),
+  })
+  .strict();
+const configSchema = z.object({ apps: z.array(appSchema).min(1, 'list at least one app') }).strict();
+
+export interface ResolvedApp extends AppConfig {
+  /** The migration files, absolute. */
+  files: string[];
+  backfillFiles: string[];
+  naming: 'timestamped' | 'orm';
+}
+
+export interface LoadedConfig {
+  file: string;
+  /** The folder of the config file: globs and paths resolve against it. */
+  rootDir: string;
+  apps: ResolvedApp[];
+}
+
+/** The nearest config file from `cwd` upward. */
+export function findConfig(cwd: string): string | undefined {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    for (const name of CONFIG_FILES) if (existsSync(join(dir, name))) return join(dir, name);
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+function readConfigFile(file: string): unknown {
+  if (file.endsWith('.json')) {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const module = requireModule(file) as { default?: unknown };
+  return module.default ?? module;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const app = issue.path[0] === 'apps' && typeof issue.path[1] === 'number' ? (raw as MigrateConfig).apps?.[issue.path[1]]?.name : undefined;
+  const where = app ? `${path} (app "${app}")` : path || 'the config';
+  if (issue.code === 'invalid_value' && issue.path.at(-1) === 'orm') return `${where}: unknown ORM ${JSON.stringify((issue as { input?: unknown }).input)}; use "typeorm" or "mikro-orm"`;
+  if (issue.code === 'unrecognized_keys') return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  return `${where}: ${issue.message}`;
+}
+
+/** Files matched by globs or folders (a folder means every .ts/.js file in it but .d.ts). */
+function expand(patterns: string | string[], rootDir: string, key: string, required: boolean): string[] {
+  const files: string[] = [];
+  for (const pattern of ([] as string[]).concat(patterns)) {
+    const absolute = isAbsolute(pattern) ? pattern : join(rootDir, pattern);
+    const isFolder = existsSync(absolute) && statSync(absolute).isDirectory();
+    const matched = globSync(isFolder ? join(absolute, '*.{ts,js}') : absolute).filter((f) => !f.endsWith('.d.ts') && !/\.(spec|test)\.[jt]s$/.test(f));
+    if (!matched.length && required && !isFolder) throw new ConfigError(`${key}: "${pattern}" matches no file (relative to ${rootDir})`);
+    files.push(...matched.map((f) => resolve(f)));
+  }
+  return [...new Set(files)].sort();
+}
+
+/** Loads and validates the config once; every mistake names its key. */
+export function loadConfig(file: string): LoadedConfig {
+  if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist: pass --config <path>, or run \`migrate init\` to write one`);
+  const rootDir = dirname(resolve(file));
+  const raw = readConfigFile(resolve(file));
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${file}: ${parsed.error.issues.map((i) => describeIssue(i, raw)).join('; ')}`);
+  const names = new Set<string>();
+  const apps = parsed.data.apps.map((app, index) => {
+    if (names.has(app.name)) throw new ConfigError(`${file}: apps[${index}].name: two apps are named "${app.name}"`);
+    names.add(app.name);
+    for (const key of ['dataSource', 'mikroOrmConfig'] as const) {
+      if (app[key] && !existsSync(join(rootDir, app[key]!))) throw new ConfigError(`${file}: apps[${index}].${key} (app "${app.name}"): ${app[key]} does not exist`);
+    }
+    return {
+      ...app,
+      naming: app.naming ?? 'orm',
+      files: expand(app.migrations, rootDir, `${file}: apps[${index}].migrations (app "${app.name}")`, true),
+      backfillFiles: app.backfills ? expand(app.backfills, rootDir, `${file}: apps[${index}].backfills (app "${app.name}")`, false) : [],
+    };
+  });
+  return { file: resolve(file), rootDir, apps };
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { loadEnv, type Env } from '@zdm/db';
+import { ConfigError, MigrationEngine, type EngineOptions } from '@zdm/migrator';
+import { createRedactor } from '@zdm/observability';
+import { findConfig, loadConfig, type LoadedConfig, type ResolvedApp } from './config/load-config';
+import { Output } from './output';
+import { Connections, engineApp } from './runtime';
+import { readSettings, type RunSettings } from './settings';
+
+export interface GlobalOptions {
+  config?: string;
+  app: string[];
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export interface Streams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  cwd: string;
+  env: Env;
+  isTTY: boolean;
+}
+
+/** Everything a command needs, built once from the flags, the config file and the environment. */
+export class CommandContext {
+  readonly runId = randomUUID();
+  private connections?: Connections;
+
+  private constructor(
+    readonly streams: Streams,
+    readonly global: GlobalOptions,
+    readonly config: LoadedConfig,
+    readonly env: Env,
+    readonly envFiles: string[],
+    readonly out: Output,
+  ) {}
+
+  static create(streams: Streams, global: GlobalOptions): CommandContext {
+    const file = global.config ? resolve(streams.cwd, global.config) : findConfig(streams.cwd);
+    if (!file) throw new ConfigError(`no migrate.config.ts, .js or .json in ${streams.cwd} or above: pass --config <path>, or run \`migrate init\` to write one`);
+    const config = loadConfig(file);
+    const { env, files } = loadEnv(config.rootDir, streams.env);
+    const out = new Output(streams.stdout, streams.stderr, createRedactor(env), Boolean(global.json), Boolean(global.verbose));
+    const context = new CommandContext(streams, global, config, env, files, out);
+    out.debug(`config ${config.file}; env files: ${files.length ? files.join(', ') : 'none'}`);
+    return context;
+  }
+
+  settings(lockWait?: string): RunSettings {
+    return readSettings(this.env, { lockWait, cwd: this.config.rootDir });
+  }
+
+  /** The apps chosen with --app (default: all, in configured order). */
+  apps(): ResolvedApp[] {
+    const names = this.global.app;
+    if (!names.length) return this.config.apps;
+    const known = this.config.apps.map((a) => a.name);
+    const unknown = names.filter((n) => !known.includes(n));
+    if (unknown.length) throw new ConfigError(`--app ${unknown.join(', ')}: no such app in ${this.config.file}; the apps are ${known.join(', ')}`);
+    return this.config.apps.filter((a) => names.includes(a.name));
+  }
+
+  async connect(apps: ResolvedApp[] = this.apps()) {
+    this.connections ??= new Connections(this.config, this.env, (line) => this.out.log(line));
+    return this.connections.resolve(apps);
+  }
+
+  async engine(settings: RunSettings, command: string, onEvent: EngineOptions['onEvent'], apps = this.apps()): Promise<MigrationEngine> {
+    const connections = await this.connect(apps);
+    return new MigrationEngine({
+      apps: connections.map(engineApp),
+      settings: settings.engine,
+      runId: this.runId,
+      command,
+      host: settings.host,
+      gitSha: settings.gitSha,
+      onEvent,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.connections?.stop();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './cli';
+export * from './config/define-config';
+export * from './config/load-config';

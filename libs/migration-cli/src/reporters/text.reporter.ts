@@ -1,0 +1,67 @@
+import { formatDuration } from '@zdm/db';
+import { describeBlockers, type EngineEvent } from '@zdm/migrator';
+import type { Output } from '../output';
+
+const oneLine = (sql: string, max = 160) => {
+  const flat = sql.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/** Engine events as lines for people, on stderr: each migration with its duration as it finishes. */
+export function textReporter(out: Output): (event: EngineEvent) => void {
+  return (event) => {
+    switch (event.type) {
+      case 'lock.waiting':
+        out.log(`waiting for the run lock on ${event.database}, held by ${event.holder ? describeBlockers([event.holder]) : 'another run'} (${formatDuration(event.waitedMs)} so far)`);
+        break;
+      case 'lock.acquired':
+        if (event.waitedMs > 500) out.log(`run lock on ${event.database} taken after ${formatDuration(event.waitedMs)}`);
+        else out.debug(`run lock on ${event.database} taken`);
+        break;
+      case 'migration.started':
+        out.debug(`${event.app} ${event.migration} ${event.direction} (${event.transactional ? 'in a transaction' : 'outside a transaction'})`);
+        break;
+      case 'statement.finished':
+        out.debug(`  ${event.skipped ? 'skipped (done by an earlier attempt)' : `${formatDuration(event.durationMs)}${event.rowCount !== null ? `, ${event.rowCount} rows` : ''}`}  ${oneLine(event.sql)}`);
+        break;
+      case 'statement.slow':
+        out.log(
+          `warning: ${event.app}/${event.migration}: a statement has run ${formatDuration(event.elapsedMs)}` +
+            `${event.waitEvent ? `, waiting on ${event.waitEvent}` : ''}; blocked by ${describeBlockers(event.blockers)}` +
+            `${event.progress ? `; index build: ${event.progress.phase}${event.progress.percent !== null ? ` ${event.progress.percent}%` : ''}` : ''}: ${oneLine(event.sql, 100)}`,
+        );
+        break;
+      case 'migration.retrying':
+        out.log(
+          `${event.app}/${event.migration}: ${event.code === '40P01' ? 'deadlock' : 'lock not granted'} (SQLSTATE ${event.code}), attempt ${event.attempt} of ${event.attempts}; ` +
+            `retrying in ${formatDuration(event.delayMs)}; blocked by ${describeBlockers(event.blockers)}`,
+        );
+        break;
+      case 'index.repaired':
+        out.log(`${event.app}/${event.migration}: dropped the INVALID index ${event.index} left by an interrupted build; building it again`);
+        break;
+      case 'migration.finished':
+        out.log(
+          `${event.direction === 'up' ? 'applied ' : 'reverted'} ${event.app.padEnd(10)} ${event.migration}  ${formatDuration(event.durationMs)}` +
+            `${event.retries ? ` (${event.retries} lock retr${event.retries > 1 ? 'ies' : 'y'})` : ''}`,
+        );
+        break;
+      case 'migration.failed':
+        out.log(`FAILED   ${event.app.padEnd(10)} ${event.migration}  ${event.direction} after ${formatDuration(event.durationMs)}`);
+        break;
+      case 'revert.started':
+        out.log(`reverting what this run applied: ${event.migrations.map((m) => `${m.app}/${m.migration}`).join(', ')}`);
+        break;
+      case 'revert.finished':
+        out.log(event.ok ? `reverted ${event.reverted.length} migration(s) of this run` : `the revert stopped: ${event.error}; reverted: ${event.reverted.map((m) => `${m.app}/${m.migration}`).join(', ') || 'none'}`);
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+/** Every engine event as one JSON line on stdout. */
+export function jsonReporter(out: Output): (event: EngineEvent) => void {
+  return (event) => out.document({ ...event, at: new Date().toISOString() });
+}

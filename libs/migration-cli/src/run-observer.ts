@@ -1,0 +1,123 @@
+import { LockWaitTimeoutError, type EngineEvent, type RunSummary } from '@zdm/migrator';
+import {
+  appendGithubSummary,
+  ciRunUrl,
+  createAlerter,
+  createMetrics,
+  pushMetrics,
+  writeMetricsFile,
+  writeRunReport,
+  type AlertEvent,
+  type Alerter,
+  type MigrationMetrics,
+  type RunReport,
+} from '@zdm/observability';
+import type { CommandContext } from './context';
+import type { RunSettings } from './settings';
+
+export interface ObserverOptions {
+  command: string;
+  reportFile?: string;
+  metricsFile?: string;
+}
+
+/**
+ * Turns engine events into alerts, metrics and the run report. Alerts go out as events happen;
+ * `finish` waits for them, so none is lost when the process exits, and none changes the exit code.
+ */
+export class RunObserver {
+  private readonly alerter: Alerter;
+  private readonly metrics: MigrationMetrics;
+  private readonly pending: Promise<unknown>[] = [];
+  private readonly rows: RunReport['migrations'] = [];
+  private readonly slowAlerted = new Set<string>();
+  private readonly startedAt = new Date();
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly settings: RunSettings,
+    private readonly options: ObserverOptions,
+  ) {
+    this.alerter = createAlerter(ctx.env, { redactor: ctx.out.redact, log: (line) => ctx.out.log(line) });
+    this.metrics = createMetrics();
+  }
+
+  private alert(event: Omit<AlertEvent, 'env' | 'host' | 'gitSha' | 'ciRunUrl' | 'runId'>): void {
+    if (!this.alerter.channels.length) return;
+    this.pending.push(
+      this.alerter.send({ ...event, env: this.settings.envName, host: this.settings.host, gitSha: this.settings.gitSha, ciRunUrl: ciRunUrl(this.ctx.env), runId: this.ctx.runId }),
+    );
+  }
+
+  readonly onEvent = (event: EngineEvent): void => {
+    switch (event.type) {
+      case 'lock.acquired':
+        this.metrics.lockWaited(event.waitedMs / 1000);
+        break;
+      case 'migration.finished':
+        this.metrics.migrationFinished(event.app, 'succeeded', event.durationMs / 1000);
+        this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: event.direction === 'up' ? 'applied' : 'reverted', durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs });
+        break;
+      case 'migration.failed': {
+        this.metrics.migrationFinished(event.app, 'failed', event.durationMs / 1000);
+        this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: 'failed', durationMs: event.durationMs, retries: event.retries, lockWaitMs: 0, error: event.error });
+        const lockTimeout = event.code === '55P03' || event.code === '40P01';
+        this.alert({
+          kind: lockTimeout ? 'lock_retries_exhausted' : 'migration_failed',
+          app: event.app,
+          migration: event.migration,
+          summary: `${event.migration} (${event.app}) ${event.direction} failed${lockTimeout ? ': lock retries ran out' : ''}`,
+          error: event.error,
+          durationMs: event.durationMs,
+        });
+        break;
+      }
+      case 'statement.slow': {
+        const key = `${event.app}/${event.migration}`;
+        if (this.slowAlerted.has(key)) break;
+        this.slowAlerted.add(key);
+        this.alert({
+          kind: 'statement_slow',
+          app: event.app,
+          migration: event.migration,
+          summary: `${event.migration} (${event.app}): a statement has run ${Math.round(event.elapsedMs / 1000)} s` + (event.blockers.length ? `, blocked by pid ${event.blockers.map((b) => b.pid).join(', ')}` : ''),
+          durationMs: event.elapsedMs,
+        });
+        break;
+      }
+      case 'revert.finished':
+        this.alert({
+          kind: event.ok ? 'revert_done' : 'revert_failed',
+          app: event.reverted[0]?.app,
+          migration: event.reverted.map((m) => m.migration).join(', ') || undefined,
+          summary: event.ok ? `the failed run was reverted: ${event.reverted.map((m) => `${m.app}/${m.migration}`).join(', ')}` : `the automatic revert failed`,
+          error: event.error,
+        });
+        break;
+      default:
+        break;
+    }
+  };
+
+  async finish(summary: RunSummary): Promise<void> {
+    if (summary.error instanceof LockWaitTimeoutError) this.alert({ kind: 'lock_wait_timeout', summary: 'a migration run gave up waiting for the run lock', error: summary.error.message });
+    const report: RunReport = {
+      runId: this.ctx.runId,
+      command: this.options.command,
+      env: this.settings.envName,
+      status: summary.status,
+      startedAt: this.startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: summary.durationMs,
+      migrations: this.rows,
+      reverted: summary.reverted.map(({ app, migration }) => ({ app, migration })),
+    };
+    const work: Promise<unknown>[] = [...this.pending];
+    if (this.options.reportFile) work.push(writeRunReport(this.options.reportFile, report, this.ctx.out.redact));
+    work.push(appendGithubSummary(this.ctx.env, report));
+    if (this.ctx.env.PUSHGATEWAY_URL) work.push(pushMetrics(this.metrics, this.ctx.env.PUSHGATEWAY_URL));
+    if (this.options.metricsFile) work.push(writeMetricsFile(this.metrics, this.options.metricsFile));
+    const results = await Promise.allSettled(work);
+    for (const r of results) if (r.status === 'rejected') this.ctx.out.log(`warning: ${(r.reason as Error)?.message ?? r.reason}`);
+  }
+}

@@ -1,0 +1,151 @@
+import { DataSource, MigrationExecutor, type QueryRunner } from 'typeorm';
+import { Migration as TypeOrmMigration } from 'typeorm/migration/Migration';
+import { ConfigError } from '../errors/config.error';
+import type { SchemaDiff } from '../generator';
+import { exportedClasses, migrationChecksum, migrationName, requireModule } from '../module-loader';
+import type { AppliedRecord, Direction, LoadedMigration, MigrationSession, OrmAdapter, StatementSink } from '../types';
+import { qualifiedTable, readOverrides } from './overrides';
+
+export interface TypeOrmAdapterOptions {
+  app: string;
+  url: string;
+  schema?: string;
+  files: string[];
+  historyTable?: string;
+  applicationName?: string;
+}
+
+type Query = QueryRunner['query'];
+
+/**
+ * Runs TypeORM migrations with TypeORM's own QueryRunner (so its schema API behaves exactly as
+ * under the plain CLI) and TypeORM's own history code; every query passes through the engine's sink.
+ */
+export class TypeOrmAdapter implements OrmAdapter {
+  readonly orm = 'typeorm' as const;
+  readonly historyTable: string;
+  private dataSource?: DataSource;
+  private runner?: QueryRunner;
+  private rawQuery?: Query;
+
+  constructor(private readonly options: TypeOrmAdapterOptions) {
+    this.historyTable = qualifiedTable(options.historyTable ?? 'migrations', options.schema);
+  }
+
+  async connect(): Promise<MigrationSession> {
+    this.dataSource = new DataSource({
+      type: 'postgres',
+      url: this.options.url,
+      schema: this.options.schema,
+      migrationsTableName: this.options.historyTable ?? 'migrations',
+      migrationsTransactionMode: 'each',
+      applicationName: this.options.applicationName,
+      entities: [],
+      migrations: [],
+      logging: false,
+      extra: { max: 1, connectionTimeoutMillis: 10_000 },
+    });
+    await this.dataSource.initialize();
+    this.runner = this.dataSource.createQueryRunner();
+    await this.runner.connect();
+    this.rawQuery = this.runner.query.bind(this.runner) as Query;
+    const raw = this.rawQuery;
+    const query = async (sql: string, params?: unknown[]) => {
+      const result = await raw(sql, params, true);
+      return { rows: (result.records ?? []) as Record<string, unknown>[], rowCount: result.affected ?? null };
+    };
+    const [{ pid }] = (await query('select pg_backend_pid() as pid')).rows as { pid: number }[];
+    return { pid, query };
+  }
+
+  async migrations(): Promise<LoadedMigration[]> {
+    const loaded = this.options.files.map((file) => this.load(file));
+    return loaded.sort((a, b) => a.ormTimestamp! - b.ormTimestamp! || a.name.localeCompare(b.name));
+  }
+
+  private load(file: string): LoadedMigration {
+    const [MigrationClass] = exportedClasses(requireModule(file));
+    if (!MigrationClass) throw new ConfigError(`${file} exports no migration class (a class with up() and down())`);
+    const instance = new MigrationClass();
+    const historyName = (typeof instance.name === 'string' && instance.name) || MigrationClass.name;
+    const ormTimestamp = Number.parseInt(historyName.slice(-13), 10);
+    if (!ormTimestamp) {
+      throw new ConfigError(
+        `${this.options.app}/${migrationName(file)}: TypeORM needs a JavaScript timestamp at the end of the class name (e.g. CreateChargebacks1705309200000), got "${historyName}"`,
+      );
+    }
+    return {
+      name: migrationName(file),
+      file,
+      checksum: migrationChecksum(file),
+      historyName,
+      ormTimestamp,
+      transactional: instance.transaction !== false,
+      overrides: readOverrides(instance),
+      run: (direction, sink) => this.withSink(sink, (runner) => (instance[direction] as (qr: QueryRunner) => Promise<void>).call(instance, runner)),
+      record: (direction, sink) => this.record(direction, new TypeOrmMigration(undefined, ormTimestamp, historyName), sink),
+    };
+  }
+
+  private executor(): MigrationExecutor {
+    return new MigrationExecutor(this.dataSource!, this.runner);
+  }
+
+  private record(direction: Direction, migration: TypeOrmMigration, sink: StatementSink): Promise<void> {
+    // TypeORM's own history code, so the row is exactly what the plain CLI writes and reads
+    const executor = this.executor() as unknown as Record<string, (qr: QueryRunner, m: TypeOrmMigration) => Promise<void>>;
+    const method = direction === 'up' ? 'insertExecutedMigration' : 'deleteExecutedMigration';
+    return this.withSink(sink, (runner) => executor[method].call(executor, runner, migration));
+  }
+
+  ensureHistoryTable(sink: StatementSink): Promise<void> {
+    const executor = this.executor() as unknown as { createMigrationsTableIfNotExist(qr: QueryRunner): Promise<void> };
+    return this.withSink(sink, (runner) => executor.createMigrationsTableIfNotExist(runner));
+  }
+
+  /** Routes every query of `work` (TypeORM's schema API included) through the sink. */
+  private async withSink(sink: StatementSink, work: (runner: QueryRunner) => Promise<void>): Promise<void> {
+    const runner = this.runner!;
+    const raw = this.rawQuery!;
+    runner.query = ((sql: string, params?: unknown[], structured?: boolean) =>
+      sink({ sql, params }, async (s, p) => {
+        const result = await raw(s, p, true);
+        return { result: structured ? result : result.raw, rowCount: result.affected ?? null };
+      })) as Query;
+    try {
+      await work(runner);
+    } finally {
+      runner.query = raw;
+    }
+  }
+
+  async applied(session: MigrationSession): Promise<AppliedRecord[]> {
+    const { rows } = await session.query(`select to_regclass($1) is not null as present`, [this.historyTable]);
+    if (!rows[0]?.present) return [];
+    const history = await session.query(`select name from ${this.historyTable} order by id`);
+    return history.rows.map((row) => ({ historyName: String(row.name), appliedAt: null }));
+  }
+
+  async close(): Promise<void> {
+    await this.runner?.release().catch(() => undefined);
+    if (this.dataSource?.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/**
+ * What TypeORM's own generator would put in a new migration: the entities of the app's
+ * DataSource file against the live database.
+ */
+export async function typeOrmSchemaDiff(options: { dataSourceFile: string; url: string }): Promise<SchemaDiff> {
+  const module = requireModule(options.dataSourceFile);
+  const dataSource = [module.default, module.dataSource, ...Object.values(module)].find((v): v is DataSource => v instanceof DataSource);
+  if (!dataSource) throw new ConfigError(`${options.dataSourceFile} exports no TypeORM DataSource (export default new DataSource(...))`);
+  dataSource.setOptions({ url: options.url, migrations: [], logging: false, synchronize: false, migrationsRun: false });
+  await dataSource.initialize();
+  try {
+    const log = await dataSource.driver.createSchemaBuilder().log();
+    return { up: log.upQueries.map((q) => q.query), down: log.downQueries.map((q) => q.query).reverse() };
+  } finally {
+    await dataSource.destroy();
+  }
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { ConnectionError } from './errors/connection.error';
+import { PoolerError } from './errors/pooler.error';
+
+export interface DatabaseTarget {
+  url: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** The schema of the history tables and the run log (undefined: the search_path's first). */
+  schema?: string;
+}
+
+export function databaseKey(target: DatabaseTarget): string {
+  return `${target.host}:${target.port}/${target.database}`;
+}
+
+/** Turns a failed connect into a message naming the problem and the fix, with no secret in it. */
+export function connectionError(error: unknown, target: DatabaseTarget): ConnectionError {
+  const e = error as { code?: string; message?: string };
+  const where = `${target.host}:${target.port}`;
+  switch (e.code) {
+    case '3D000':
+      return new ConnectionError(`database "${target.database}" does not exist on ${where}: create it (createdb ${target.database}) or fix the database name in the URL`, { cause: error });
+    case '28P01':
+    case '28000':
+      return new ConnectionError(`PostgreSQL at ${where} refused the login of user "${target.user}": check the user and password in the URL`, { cause: error });
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ETIMEDOUT':
+      return new ConnectionError(`cannot reach PostgreSQL at ${where} (${e.code}): check the host and port in the URL and that the server is running`, { cause: error });
+    default:
+      if (/timeout/i.test(e.message ?? '')) {
+        return new ConnectionError(`cannot reach PostgreSQL at ${where}: no answer within 10 s; check the host, port and firewall`, { cause: error });
+      }
+      return new ConnectionError(`cannot connect to PostgreSQL at ${where}: ${e.message ?? String(error)}`, { cause: error });
+  }
+}
+
+/** Opens a plain connection, mapping failures to a ConnectionError. */
+export async function openClient(target: DatabaseTarget, applicationName: string): Promise<Client> {
+  const client = new Client({ connectionString: target.url, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  // an idle client whose server goes away must not crash the process
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw connectionError(error, target);
+  }
+  return client;
+}
+
+/**
+ * Refuses a transaction-mode pooler (PgBouncer): there, two statements of one client may run on
+ * different server sessions, so session settings and advisory locks silently don't hold.
+ */
+export async function assertSessionPinned(client: Client, target: DatabaseTarget): Promise<void> {
+  const probe = randomUUID();
+  const first = await client.query<{ pid: number }>(`select pg_backend_pid() as pid, set_config('zdm.session_probe', $1, false)`, [probe]);
+  const second = await client.query<{ pid: number; probe: string | null }>(`select pg_backend_pid() as pid, current_setting('zdm.session_probe', true) as probe`);
+  if (first.rows[0].pid !== second.rows[0].pid || second.rows[0].probe !== probe) {
+    throw new PoolerError(
+      `${databaseKey(target)} looks like a transaction-mode pooler (PgBouncer): session settings and advisory locks don't hold there. ` +
+        `Point the migration URL at the server directly, or at a session-mode pool`,
+    );
+  }
+}

@@ -1,0 +1,496 @@
+import type { Client } from 'pg';
+import { assertSessionPinned, connectionError, databaseKey, openClient, type DatabaseTarget } from './control-connection';
+import { ChangedMigrationError } from './errors/changed-migration.error';
+import { ConfigError } from './errors/config.error';
+import { InterruptedError } from './errors/interrupted.error';
+import { MigrationFailedError } from './errors/migration-failed.error';
+import { MigratorError } from './errors/migrator.error';
+import { UnexpectedError } from './errors/unexpected.error';
+import { UnsafeTransactionError } from './errors/unsafe-transaction.error';
+import { MigrationExecutor, type ExecutionSettings } from './executor';
+import { checkTimestampedNames } from './naming';
+import { pgErrorFields } from './pg-error';
+import { acquireRunLock, releaseRunLock } from './run-lock';
+import { RunLog, type MigrationHistory } from './run-log';
+import { analyzeSql } from './sql/analyze';
+import type { Direction, EngineEvent, EventListener, LoadedMigration, MigrationSession, OrmAdapter, OrmName, StatementSink } from './types';
+
+export interface EngineApp {
+  name: string;
+  orm: OrmName;
+  adapter: OrmAdapter;
+  target: DatabaseTarget;
+  /** `timestamped` enforces YYYYMMDDHHmm__description and unique timestamps; `orm` keeps the ORM's own rules. */
+  naming: 'timestamped' | 'orm';
+}
+
+export interface EngineSettings extends ExecutionSettings {
+  /** How long to wait for another run's lock before giving up (exit 3). */
+  lockWaitMs: number;
+}
+
+export interface EngineOptions {
+  apps: EngineApp[];
+  settings: EngineSettings;
+  runId: string;
+  command: string;
+  host: string;
+  gitSha?: string;
+  onEvent?: EventListener;
+}
+
+export type MigrationState = 'applied' | 'pending' | 'changed';
+
+export interface MigrationStatus {
+  name: string;
+  state: MigrationState;
+  appliedAt: string | null;
+  durationMs: number | null;
+  transactional: boolean;
+  checksum: string;
+  /** A non-transactional migration that died half-way: pending, with its last error. */
+  partial?: true;
+  lastError?: string | null;
+}
+
+export interface AppStatus {
+  app: string;
+  orm: OrmName;
+  database: string;
+  migrations: MigrationStatus[];
+}
+
+export interface PlannedStatement {
+  sql: string;
+  params?: unknown[];
+  kind: 'read' | 'write';
+  /** Must run outside a transaction (CONCURRENTLY). */
+  concurrent: boolean;
+  /** For reads: whether the plan could run it (reads run in a read-only transaction). */
+  executed?: boolean;
+  note?: string;
+}
+
+export interface PlannedMigration {
+  name: string;
+  transactional: boolean;
+  statements: PlannedStatement[];
+  warnings: string[];
+}
+
+export interface AppPlan {
+  app: string;
+  orm: OrmName;
+  database: string;
+  migrations: PlannedMigration[];
+}
+
+export interface MigrationOutcome {
+  app: string;
+  migration: string;
+  direction: Direction;
+  durationMs: number;
+  retries: number;
+  lockWaitMs: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: 'ok' | 'failed' | 'interrupted';
+  durationMs: number;
+  migrations: MigrationOutcome[];
+  reverted: MigrationOutcome[];
+  error?: MigratorError;
+}
+
+interface Database {
+  target: DatabaseTarget;
+  control: Client;
+  runLog: RunLog;
+  locked: boolean;
+}
+
+interface AppState {
+  app: EngineApp;
+  session: MigrationSession;
+  database: Database;
+  migrations: LoadedMigration[];
+  applied: Map<string, Date | null>;
+  history: Map<string, MigrationHistory>;
+}
+
+const directSink: StatementSink = async (statement, execute) => (await execute(statement.sql, statement.params)).result;
+
+/**
+ * The migration engine: one lock, one run log, one way to plan, apply and revert, for every app
+ * and ORM. It imports no ORM (adapters do), no Nest and no CLI library.
+ */
+export class MigrationEngine {
+  private readonly databases = new Map<string, Database>();
+  private readonly states = new Map<string, AppState>();
+  private signal?: 'SIGINT' | 'SIGTERM';
+
+  constructor(private readonly options: EngineOptions) {}
+
+  private emit(event: EngineEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // a listener's failure never changes the run
+    }
+  }
+
+  // ---- connections -------------------------------------------------------------------------
+
+  private async openDatabases(lock: boolean): Promise<void> {
+    const targets = new Map<string, DatabaseTarget>();
+    for (const app of this.options.apps) targets.set(databaseKey(app.target), app.target);
+    // a fixed order (host, port, database), so two runs over the same databases never deadlock
+    const ordered = [...targets.entries()].sort(([a], [b]) => a.localeCompare(b));
+    for (const [key, target] of ordered) {
+      const control = await openClient(target, `zdm-migrate ${this.options.runId.slice(0, 8)}`);
+      const database: Database = { target, control, runLog: new RunLog(control, target.schema), locked: false };
+      this.databases.set(key, database);
+      await assertSessionPinned(control, target);
+      if (!lock) continue;
+      const { waitedMs } = await acquireRunLock(control, {
+        database: key,
+        waitMs: this.options.settings.lockWaitMs,
+        aborted: () => this.signal !== undefined,
+        onWaiting: (holder, waited) => this.emit({ type: 'lock.waiting', database: key, holder, waitedMs: waited }),
+      });
+      if (this.signal) throw new InterruptedError(this.signal);
+      database.locked = true;
+      this.emit({ type: 'lock.acquired', database: key, waitedMs });
+      await database.runLog.ensure();
+    }
+  }
+
+  private async openApp(app: EngineApp, prepareHistory: boolean): Promise<AppState> {
+    const database = this.databases.get(databaseKey(app.target))!;
+    let session: MigrationSession;
+    try {
+      session = await app.adapter.connect();
+    } catch (error) {
+      if ((error as { code?: string }).code) throw connectionError(error, app.target);
+      throw error;
+    }
+    if (prepareHistory) await app.adapter.ensureHistoryTable(directSink);
+    const migrations = await app.adapter.migrations();
+    if (app.naming === 'timestamped') checkTimestampedNames(app.name, migrations);
+    const applied = new Map((await app.adapter.applied(session)).map((r) => [r.historyName, r.appliedAt]));
+    const history = await database.runLog.history(app.name);
+    const state: AppState = { app, session, database, migrations, applied, history };
+    this.states.set(app.name, state);
+    return state;
+  }
+
+  private async openAll(lock: boolean): Promise<AppState[]> {
+    await this.openDatabases(lock);
+    const states: AppState[] = [];
+    for (const app of this.options.apps) states.push(await this.openApp(app, lock));
+    return states;
+  }
+
+  /** Cancels the running statements and makes the run stop after rolling back. */
+  async interrupt(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
+    this.signal = signal;
+    await Promise.all(
+      [...this.states.values()].map((s) => s.database.control.query('select pg_cancel_backend($1)', [s.session.pid]).catch(() => undefined)),
+    );
+  }
+
+  async close(): Promise<void> {
+    for (const state of this.states.values()) await state.app.adapter.close().catch(() => undefined);
+    for (const database of this.databases.values()) {
+      if (database.locked) await releaseRunLock(database.control).catch(() => undefined);
+      await database.control.end().catch(() => undefined);
+    }
+    this.states.clear();
+    this.databases.clear();
+  }
+
+  // ---- status --------------------------------------------------------------------------------
+
+  private stateOf(s: AppState, m: LoadedMigration): MigrationStatus {
+    const hist = s.history.get(m.name);
+    const isApplied = s.applied.has(m.historyName);
+    const appliedAt = s.applied.get(m.historyName) ?? hist?.appliedAt ?? null;
+    const status: MigrationStatus = {
+      name: m.name,
+      state: !isApplied ? 'pending' : hist?.checksum && hist.checksum !== m.checksum ? 'changed' : 'applied',
+      appliedAt: isApplied && appliedAt ? new Date(appliedAt).toISOString() : null,
+      durationMs: isApplied && hist?.durationMs !== undefined ? hist.durationMs : null,
+      transactional: m.transactional,
+      checksum: m.checksum,
+    };
+    if (!isApplied && hist?.partial?.statements.length) {
+      status.partial = true;
+      status.lastError = hist.partial.error;
+    }
+    return status;
+  }
+
+  async status(): Promise<AppStatus[]> {
+    try {
+      const states = await this.openAll(false);
+      return states.map((s) => ({
+        app: s.app.name,
+        orm: s.app.orm,
+        database: databaseKey(s.app.target),
+        migrations: s.migrations.map((m) => this.stateOf(s, m)),
+      }));
+    } finally {
+      await this.close();
+    }
+  }
+
+  // ---- plan ----------------------------------------------------------------------------------
+
+  /** The pending migrations of each app, up to and including `to` (apps after its app: none). */
+  private pendingOf(states: AppState[], to?: string): Map<string, LoadedMigration[]> {
+    if (to && !states.some((s) => s.migrations.some((m) => m.name === to))) {
+      throw new ConfigError(`--to ${to}: no migration of that name in ${states.map((s) => s.app.name).join(', ')}`);
+    }
+    const result = new Map<string, LoadedMigration[]>();
+    let reached = false;
+    for (const s of states) {
+      if (reached) {
+        result.set(s.app.name, []);
+        continue;
+      }
+      const stop = to ? s.migrations.findIndex((m) => m.name === to) : -1;
+      if (stop >= 0) reached = true;
+      const candidates = stop >= 0 ? s.migrations.slice(0, stop + 1) : s.migrations;
+      result.set(s.app.name, candidates.filter((m) => !s.applied.has(m.historyName)));
+    }
+    return result;
+  }
+
+  /**
+   * Captures a migration's SQL without executing it: writes are recorded, reads run in a
+   * read-only transaction with short timeouts (a read the plan can't do is reported, and so are
+   * the statements after it).
+   */
+  private async capture(s: AppState, migration: LoadedMigration): Promise<PlannedMigration> {
+    const planned: PlannedMigration = { name: migration.name, transactional: migration.transactional, statements: [], warnings: [] };
+    let blockedRead: string | undefined;
+    const session = s.session;
+    const sink: StatementSink = async (statement, execute) => {
+      const parts = await analyzeSql(statement.sql);
+      if (parts.length && parts.every((p) => p.readOnly)) {
+        await session.query('savepoint zdm_plan');
+        try {
+          const { result } = await execute(statement.sql, statement.params);
+          await session.query('release savepoint zdm_plan');
+          planned.statements.push({ sql: statement.sql, params: statement.params, kind: 'read', concurrent: false, executed: true });
+          return result;
+        } catch (error) {
+          await session.query('rollback to savepoint zdm_plan');
+          blockedRead = pgErrorFields(error).message;
+          planned.statements.push({ sql: statement.sql, params: statement.params, kind: 'read', concurrent: false, executed: false, note: `the plan could not run this read: ${blockedRead}` });
+          planned.warnings.push(`a read inside up() could not run during the plan (${blockedRead}): the statements after it may differ when it runs`);
+          return [];
+        }
+      }
+      const pieces = parts.length > 1 && !statement.params?.length ? parts.map((p) => ({ sql: p.text, params: undefined, concurrent: p.concurrent })) : [{ sql: statement.sql, params: statement.params, concurrent: parts[0]?.concurrent ?? false }];
+      for (const piece of pieces) {
+        planned.statements.push({ ...piece, kind: 'write', ...(blockedRead ? { note: 'depends on a read the plan could not do' } : {}) });
+      }
+      return [];
+    };
+    await session.query('begin read only');
+    try {
+      await session.query(`select set_config('lock_timeout', '1000ms', true), set_config('statement_timeout', '5000ms', true)`);
+      await migration.run('up', sink);
+    } catch (error) {
+      planned.warnings.push(`the plan stopped inside up(): ${pgErrorFields(error).message}; what follows is unknown`);
+    } finally {
+      await session.query('rollback').catch(() => undefined);
+    }
+    return planned;
+  }
+
+  async plan(options: { to?: string } = {}): Promise<AppPlan[]> {
+    try {
+      const states = await this.openAll(false);
+      const pending = this.pendingOf(states, options.to);
+      const plans: AppPlan[] = [];
+      for (const s of states) {
+        const migrations: PlannedMigration[] = [];
+        for (const m of pending.get(s.app.name)!) migrations.push(await this.capture(s, m));
+        plans.push({ app: s.app.name, orm: s.app.orm, database: databaseKey(s.app.target), migrations });
+      }
+      return plans;
+    } finally {
+      await this.close();
+    }
+  }
+
+  // ---- up ------------------------------------------------------------------------------------
+
+  async up(options: { to?: string; allowChanged?: boolean; revertOnFailure?: boolean } = {}): Promise<RunSummary> {
+    return this.runCommand(async (summary) => {
+      const states = await this.openAll(true);
+      await this.recordBaselines(states);
+      const changed = states.flatMap((s) => s.migrations.filter((m) => this.stateOf(s, m).state === 'changed').map((m) => ({ app: s.app.name, name: m.name })));
+      if (changed.length && !options.allowChanged) throw new ChangedMigrationError(changed);
+      const pending = this.pendingOf(states, options.to);
+      await this.refuseUnsafeTransactions(states, pending);
+      try {
+        for (const s of states) {
+          for (const m of pending.get(s.app.name)!) summary.migrations.push(await this.execute(s, m, 'up'));
+        }
+      } catch (error) {
+        if (options.revertOnFailure !== false && !this.signal && summary.migrations.length) {
+          await this.revertAfterFailure(summary, error);
+        }
+        throw error;
+      }
+    });
+  }
+
+  /** Migrations the ORM had applied before our run log existed: their checksums start from first sight. */
+  private async recordBaselines(states: AppState[]): Promise<void> {
+    for (const s of states) {
+      for (const m of s.migrations) {
+        if (!s.applied.has(m.historyName) || s.history.get(m.name)?.checksum) continue;
+        await s.database.runLog.start({ ...this.entryBase(s, m), direction: 'baseline' });
+        s.history.set(m.name, { ...s.history.get(m.name), checksum: m.checksum });
+      }
+    }
+  }
+
+  private async refuseUnsafeTransactions(states: AppState[], pending: Map<string, LoadedMigration[]>): Promise<void> {
+    for (const s of states) {
+      for (const m of pending.get(s.app.name)!) {
+        if (!m.transactional) continue;
+        const concurrent = (await this.capture(s, m)).statements.find((st) => st.concurrent);
+        if (concurrent) throw new UnsafeTransactionError(s.app.name, m.name, concurrent.sql, s.app.orm);
+      }
+    }
+  }
+
+  private entryBase(s: AppState, m: LoadedMigration) {
+    return { runId: this.options.runId, app: s.app.name, migration: m.name, checksum: m.checksum, host: this.options.host, gitSha: this.options.gitSha, command: this.options.command };
+  }
+
+  private async execute(s: AppState, m: LoadedMigration, direction: Direction): Promise<MigrationOutcome> {
+    const runLog = s.database.runLog;
+    const entryId = await runLog.start({ ...this.entryBase(s, m), direction });
+    this.emit({ type: 'migration.started', app: s.app.name, migration: m.name, direction, transactional: m.transactional });
+    const started = performance.now();
+    try {
+      const { retries, lockWaitMs } = await new MigrationExecutor(
+        {
+          app: s.app.name,
+          session: s.session,
+          control: s.database.control,
+          runLog,
+          entryId,
+          settings: this.options.settings,
+          emit: (e) => this.emit(e),
+          interrupted: () => this.signal,
+          resume: direction === 'up' ? s.history.get(m.name)?.partial?.statements : undefined,
+        },
+        m,
+        direction,
+      ).run();
+      const durationMs = Math.round(performance.now() - started);
+      await runLog.finish(entryId, { status: 'succeeded', durationMs, retries, lockWaitMs });
+      if (direction === 'up') s.applied.set(m.historyName, new Date());
+      else s.applied.delete(m.historyName);
+      this.emit({ type: 'migration.finished', app: s.app.name, migration: m.name, direction, durationMs, retries, lockWaitMs });
+      return { app: s.app.name, migration: m.name, direction, durationMs, retries, lockWaitMs };
+    } catch (error) {
+      const durationMs = Math.round(performance.now() - started);
+      const message = error instanceof Error ? error.message : String(error);
+      await runLog.finish(entryId, { status: 'failed', durationMs, retries: 0, lockWaitMs: 0, error: message }).catch(() => undefined);
+      this.emit({
+        type: 'migration.failed',
+        app: s.app.name,
+        migration: m.name,
+        direction,
+        durationMs,
+        retries: 0,
+        error: message,
+        code: error instanceof MigrationFailedError ? error.pg.code : undefined,
+        blockers: error instanceof MigrationFailedError ? error.blockers : [],
+      });
+      throw error;
+    }
+  }
+
+  /** Reverts what this run applied, newest first, across apps. */
+  private async revertAfterFailure(summary: RunSummary, cause: unknown): Promise<void> {
+    const victims = [...summary.migrations].reverse();
+    this.emit({ type: 'revert.started', reason: cause instanceof Error ? cause.message : String(cause), migrations: victims.map(({ app, migration }) => ({ app, migration })) });
+    try {
+      for (const victim of victims) {
+        const s = this.states.get(victim.app)!;
+        const m = s.migrations.find((x) => x.name === victim.migration)!;
+        summary.reverted.push(await this.execute(s, m, 'down'));
+      }
+      this.emit({ type: 'revert.finished', ok: true, reverted: summary.reverted.map(({ app, migration }) => ({ app, migration })) });
+    } catch (error) {
+      this.emit({ type: 'revert.finished', ok: false, reverted: summary.reverted.map(({ app, migration }) => ({ app, migration })), error: (error as Error).message });
+    }
+  }
+
+  // ---- down and revert -------------------------------------------------------------------------
+
+  async down(options: { app: string; step?: number; to?: string }): Promise<RunSummary> {
+    return this.runCommand(async (summary) => {
+      const states = await this.openAll(true);
+      const s = states.find((x) => x.app.name === options.app);
+      if (!s) throw new ConfigError(`down: no app named ${options.app}`);
+      const applied = s.migrations.filter((m) => s.applied.has(m.historyName)).reverse();
+      let victims: LoadedMigration[];
+      if (options.to) {
+        const keep = applied.findIndex((m) => m.name === options.to);
+        if (keep < 0) throw new ConfigError(`down --to ${options.to}: ${options.app} has no applied migration of that name`);
+        victims = applied.slice(0, keep);
+      } else {
+        victims = applied.slice(0, options.step ?? 1);
+      }
+      for (const m of victims) summary.migrations.push(await this.execute(s, m, 'down'));
+    });
+  }
+
+  async revert(): Promise<RunSummary> {
+    return this.runCommand(async (summary) => {
+      await this.openAll(true);
+      const runs = await Promise.all([...this.databases.values()].map((d) => d.runLog.lastUpRun()));
+      const last = runs.filter((r) => r !== undefined).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
+      if (!last) return;
+      const sameRun = runs.filter((r) => r?.runId === last.runId).flatMap((r) => r!.migrations);
+      for (const { app, migration } of [...sameRun].reverse()) {
+        const s = this.states.get(app);
+        const m = s?.migrations.find((x) => x.name === migration);
+        if (!s || !m || !s.applied.has(m.historyName)) continue;
+        summary.migrations.push(await this.execute(s, m, 'down'));
+      }
+    });
+  }
+
+  private async runCommand(work: (summary: RunSummary) => Promise<void>): Promise<RunSummary> {
+    const started = performance.now();
+    const summary: RunSummary = { runId: this.options.runId, status: 'ok', durationMs: 0, migrations: [], reverted: [] };
+    this.emit({ type: 'run.started', runId: this.options.runId, command: this.options.command, apps: this.options.apps.map((a) => a.name) });
+    try {
+      await work(summary);
+    } catch (error) {
+      summary.status = error instanceof InterruptedError || this.signal ? 'interrupted' : 'failed';
+      summary.error = error instanceof MigratorError ? error : this.signal ? new InterruptedError(this.signal) : wrapUnknown(error);
+    } finally {
+      await this.close();
+    }
+    summary.durationMs = Math.round(performance.now() - started);
+    this.emit({ type: 'run.finished', runId: summary.runId, status: summary.status, durationMs: summary.durationMs, applied: summary.migrations.length, reverted: summary.reverted.length });
+    return summary;
+  }
+}
+
+function wrapUnknown(error: unknown): MigratorError {
+  return new UnexpectedError(error instanceof Error ? error.message : String(error), { cause: error });
+}

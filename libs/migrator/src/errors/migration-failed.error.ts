@@ -1,0 +1,28 @@
+import type { Blocker } from '../types';
+import { MigratorError } from './migrator.error';
+
+export interface PgErrorFields {
+  code?: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+/** A migration's statement failed (its transaction rolled back), lock-timeout retries included. Exit 1. */
+export class MigrationFailedError extends MigratorError {
+  readonly exitCode = 1;
+  constructor(
+    readonly app: string,
+    readonly migration: string,
+    readonly direction: 'up' | 'down',
+    readonly statement: string | undefined,
+    readonly pg: PgErrorFields,
+    readonly reason?: string,
+    /** The sessions that held the lock it waited for, when lock retries ran out. */
+    readonly blockers: Blocker[] = [],
+  ) {
+    const where = statement ? ` at "${statement.replace(/\s+/g, ' ').slice(0, 200)}"` : '';
+    const code = pg.code ? ` (SQLSTATE ${pg.code})` : '';
+    super(`${app}/${migration} ${direction} failed${where}: ${pg.message}${code}${pg.detail ? `; ${pg.detail}` : ''}${reason ? `; ${reason}` : ''}`);
+  }
+}

@@ -1,0 +1,74 @@
+import type { Client } from 'pg';
+import { LockWaitTimeoutError } from './errors/lock-wait-timeout.error';
+import type { Blocker } from './types';
+
+/** The advisory lock key of a migration run: one per database ('zdm', 'run'). */
+const KEY: [number, number] = [0x7a646d, 0x72756e];
+
+const HOLDER_SQL = `
+  select a.pid, a.application_name, a.state, a.query_start, left(a.query, 200) as query,
+         (extract(epoch from now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint as age_ms,
+         a.backend_start
+    from pg_locks l join pg_stat_activity a on a.pid = l.pid
+   where l.locktype = 'advisory' and l.classid = $1 and l.objid = $2 and l.objsubid = 2 and l.granted
+   limit 1`;
+
+export interface LockWait {
+  waitedMs: number;
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+function describe(holder: Blocker | undefined): string {
+  if (!holder) return 'another run';
+  return `pid ${holder.pid}${holder.applicationName ? ` (${holder.applicationName})` : ''}${holder.queryStart ? ` since ${holder.queryStart}` : ''}`;
+}
+
+/**
+ * Takes the run lock on the client's database. Waiters poll `pg_try_advisory_lock` and sleep in
+ * between: a waiter blocked in `pg_advisory_lock` would hold a snapshot, and CREATE INDEX
+ * CONCURRENTLY in the holder's run waits for every older snapshot: a deadlock.
+ */
+export async function acquireRunLock(
+  client: Client,
+  options: { database: string; waitMs: number; onWaiting?: (holder: Blocker | undefined, waitedMs: number) => void; aborted?: () => boolean },
+): Promise<LockWait> {
+  const started = Date.now();
+  let lastReport = -Infinity;
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', KEY);
+    if (rows[0].locked) return { waitedMs: Date.now() - started };
+    const waitedMs = Date.now() - started;
+    const holder = await lockHolder(client);
+    if (waitedMs >= options.waitMs) {
+      throw new LockWaitTimeoutError(
+        `the run lock on ${options.database} is still held by ${describe(holder)} after ${Math.round(waitedMs / 1000)} s (--lock-wait): ` +
+          `wait for that run to finish, or raise --lock-wait`,
+      );
+    }
+    if (Date.now() - lastReport >= 10_000) {
+      options.onWaiting?.(holder, waitedMs);
+      lastReport = Date.now();
+    }
+    if (options.aborted?.()) return { waitedMs };
+    await sleep(Math.min(150 + Math.random() * 250, Math.max(options.waitMs - waitedMs, 10)));
+  }
+}
+
+async function lockHolder(client: Client): Promise<Blocker | undefined> {
+  const { rows } = await client.query(HOLDER_SQL, KEY);
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    pid: row.pid,
+    applicationName: row.application_name || null,
+    state: row.state,
+    transactionAgeMs: row.age_ms === null ? null : Number(row.age_ms),
+    queryStart: (row.backend_start as Date | null)?.toISOString() ?? null,
+    query: row.query,
+  };
+}
+
+export async function releaseRunLock(client: Client): Promise<void> {
+  await client.query('select pg_advisory_unlock($1, $2)', KEY);
+}

@@ -1,0 +1,115 @@
+/** The contracts between the engine, its ORM adapters and whoever drives it (the CLI). */
+
+export type OrmName = 'typeorm' | 'mikro-orm';
+export type Direction = 'up' | 'down';
+
+/** Per-migration overrides, declared on the migration class itself, the same shape for both ORMs. */
+export interface MigrationOverrides {
+  lockTimeoutMs?: number;
+  lockRetries?: number;
+  statementTimeoutMs?: number;
+  timeoutMs?: number;
+}
+
+/** What the engine asks an adapter to execute: one SQL text, as the migration emitted it. */
+export interface EmittedStatement {
+  sql: string;
+  params?: unknown[];
+}
+
+/**
+ * Every statement a migration emits passes through the sink. The engine decides whether and how
+ * to run it (timeouts, retries, plan mode) and calls `execute` with the SQL to run on the
+ * migration's session; the adapter's `execute` gives back what the ORM's own call would.
+ */
+export type StatementSink = (statement: EmittedStatement, execute: Execute) => Promise<unknown>;
+
+/** Runs SQL on the migration's session; `result` is what the ORM's own call returns to the migration. */
+export type Execute = (sql: string, params?: unknown[]) => Promise<ExecuteResult>;
+
+export interface ExecuteResult {
+  result: unknown;
+  rowCount: number | null;
+}
+
+export interface SessionResult {
+  rows: Record<string, unknown>[];
+  rowCount: number | null;
+}
+
+/** The one database session a migration runs on. */
+export interface MigrationSession {
+  readonly pid: number;
+  query(sql: string, params?: unknown[]): Promise<SessionResult>;
+}
+
+/** A migration file found on disk, loaded, ready to run. */
+export interface LoadedMigration {
+  /** The file's base name without extension: its name everywhere. */
+  name: string;
+  file: string;
+  /** sha256 of the source with normalised line endings, or from the build's manifest. */
+  checksum: string;
+  /** What the ORM writes in its history table (TypeORM: the class name). */
+  historyName: string;
+  /** TypeORM's timestamp (the class name's last 13 digits). */
+  ormTimestamp?: number;
+  transactional: boolean;
+  overrides: MigrationOverrides;
+  /** Runs the migration's `up` or `down`; every statement goes through `sink`. */
+  run(direction: Direction, sink: StatementSink): Promise<void>;
+  /** Records the migration in (up) or removes it from (down) the ORM's history, through `sink`. */
+  record(direction: Direction, sink: StatementSink): Promise<void>;
+}
+
+export interface AppliedRecord {
+  historyName: string;
+  appliedAt: Date | null;
+}
+
+/** One ORM's side of the engine: the only code that imports an ORM. */
+export interface OrmAdapter {
+  readonly orm: OrmName;
+  /** The ORM's history table, schema-qualified when it has a schema. */
+  readonly historyTable: string;
+  /** Opens the session migrations run on. */
+  connect(): Promise<MigrationSession>;
+  /** Loads every migration, in the ORM's order. */
+  migrations(): Promise<LoadedMigration[]>;
+  /** Creates the ORM's history table as the ORM itself would, through `sink`. */
+  ensureHistoryTable(sink: StatementSink): Promise<void>;
+  /** What the ORM's history says was applied (empty when the table does not exist yet). */
+  applied(session: MigrationSession): Promise<AppliedRecord[]>;
+  close(): Promise<void>;
+}
+
+export interface Blocker {
+  pid: number;
+  applicationName: string | null;
+  state: string | null;
+  transactionAgeMs: number | null;
+  queryStart: string | null;
+  query: string | null;
+}
+
+export interface IndexBuildProgress {
+  phase: string;
+  percent: number | null;
+}
+
+export type EngineEvent =
+  | { type: 'run.started'; runId: string; command: string; apps: string[] }
+  | { type: 'lock.waiting'; database: string; holder?: Blocker; waitedMs: number }
+  | { type: 'lock.acquired'; database: string; waitedMs: number }
+  | { type: 'migration.started'; app: string; migration: string; direction: Direction; transactional: boolean }
+  | { type: 'statement.finished'; app: string; migration: string; position: number; sql: string; durationMs: number; rowCount: number | null; skipped?: boolean }
+  | { type: 'statement.slow'; app: string; migration: string; sql: string; elapsedMs: number; waitEvent: string | null; blockers: Blocker[]; progress?: IndexBuildProgress }
+  | { type: 'migration.retrying'; app: string; migration: string; attempt: number; attempts: number; delayMs: number; code: string; blockers: Blocker[] }
+  | { type: 'index.repaired'; app: string; migration: string; index: string }
+  | { type: 'migration.finished'; app: string; migration: string; direction: Direction; durationMs: number; retries: number; lockWaitMs: number }
+  | { type: 'migration.failed'; app: string; migration: string; direction: Direction; durationMs: number; retries: number; error: string; code?: string; blockers: Blocker[] }
+  | { type: 'revert.started'; reason: string; migrations: { app: string; migration: string }[] }
+  | { type: 'revert.finished'; ok: boolean; reverted: { app: string; migration: string }[]; error?: string }
+  | { type: 'run.finished'; runId: string; status: 'ok' | 'failed' | 'interrupted'; durationMs: number; applied: number; reverted: number };
+
+export type EventListener = (event: EngineEvent) => void;

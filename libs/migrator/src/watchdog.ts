@@ -1,0 +1,51 @@
+import type { Client } from 'pg';
+import type { Blocker, IndexBuildProgress } from './types';
+
+const BLOCKERS_SQL = `
+  select a.pid, a.application_name, a.state, a.query_start, left(a.query, 200) as query,
+         (extract(epoch from now() - a.xact_start) * 1000)::bigint as age_ms
+    from pg_stat_activity a
+   where a.pid = any(pg_blocking_pids($1))
+      or a.pid = (select current_locker_pid from pg_stat_progress_create_index where pid = $1)
+   order by a.xact_start nulls last`;
+
+/** The sessions `pid` waits for: lock holders, and for CREATE INDEX CONCURRENTLY the transaction it waits out. */
+export async function blockersOf(client: Client, pid: number): Promise<Blocker[]> {
+  const { rows } = await client.query(BLOCKERS_SQL, [pid]);
+  return rows.map((row) => ({
+    pid: row.pid,
+    applicationName: row.application_name || null,
+    state: row.state,
+    transactionAgeMs: row.age_ms === null ? null : Number(row.age_ms),
+    queryStart: (row.query_start as Date | null)?.toISOString() ?? null,
+    query: row.query,
+  }));
+}
+
+export async function waitEventOf(client: Client, pid: number): Promise<string | null> {
+  const { rows } = await client.query(`select wait_event_type || ':' || wait_event as wait from pg_stat_activity where pid = $1`, [pid]);
+  return rows[0]?.wait ?? null;
+}
+
+/** Phase and percent of an index build, from pg_stat_progress_create_index. */
+export async function indexBuildProgress(client: Client, pid: number): Promise<IndexBuildProgress | undefined> {
+  const { rows } = await client.query(
+    `select phase, case when blocks_total > 0 then round(100.0 * blocks_done / blocks_total, 1)
+                        when tuples_total > 0 then round(100.0 * tuples_done / tuples_total, 1) end as percent
+       from pg_stat_progress_create_index where pid = $1`,
+    [pid],
+  );
+  return rows[0] ? { phase: rows[0].phase, percent: rows[0].percent === null ? null : Number(rows[0].percent) } : undefined;
+}
+
+export function describeBlockers(blockers: Blocker[]): string {
+  if (!blockers.length) return 'no blocking session was seen';
+  return blockers
+    .map(
+      (b) =>
+        `pid ${b.pid}${b.applicationName ? ` (${b.applicationName})` : ''}, ${b.state ?? 'unknown state'}` +
+        `${b.transactionAgeMs !== null ? `, transaction open ${Math.round(b.transactionAgeMs / 1000)} s` : ''}` +
+        `${b.query ? `, query "${b.query.replace(/\s+/g, ' ').slice(0, 80)}"` : ''}`,
+    )
+    .join('; ');
+}
