@@ -4,9 +4,8 @@ import type { ConnectionTarget } from './database-url';
 
 export interface TypeOrmAppOptions {
   target: ConnectionTarget;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities: (Function | string)[];
-  migrations?: (Function | string)[];
+  entities: NonNullable<DataSourceOptions['entities']>;
+  migrations?: NonNullable<DataSourceOptions['migrations']>;
   migrationsTableName?: string;
   applicationName?: string;
 }

@@ -52,11 +52,11 @@ export function engineApp({ app, target }: AppConnection): EngineApp {
   };
   let adapter: OrmAdapter;
   if (app.orm === 'typeorm') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { TypeOrmAdapter } = require('@zdm/migrator/typeorm') as typeof import('@zdm/migrator/typeorm');
     adapter = new TypeOrmAdapter(common);
   } else {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { MikroOrmAdapter } = require('@zdm/migrator/mikro-orm') as typeof import('@zdm/migrator/mikro-orm');
     adapter = new MikroOrmAdapter(common);
   }

@@ -11,7 +11,7 @@ let typescriptRegistered = false;
  */
 export function requireModule(file: string): Record<string, unknown> {
   if (/\.[cm]?ts$/.test(file) && !typescriptRegistered && !require.extensions['.ts']) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const tsNode = require('ts-node') as typeof import('ts-node');
     tsNode.register({
       transpileOnly: true,

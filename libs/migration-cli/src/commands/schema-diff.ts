@@ -9,12 +9,12 @@ export async function schemaDiff(ctx: CommandContext, app: ResolvedApp): Promise
   const [{ target }] = await ctx.connect([app]);
   if (app.orm === 'typeorm') {
     if (!app.dataSource) throw new ConfigError(`app "${app.name}" has no dataSource in ${ctx.config.file}: point it at the file that exports the app's TypeORM DataSource`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { typeOrmSchemaDiff } = require('@zdm/migrator/typeorm') as typeof import('@zdm/migrator/typeorm');
     return typeOrmSchemaDiff({ dataSourceFile: join(ctx.config.rootDir, app.dataSource), url: target.url });
   }
   if (!app.mikroOrmConfig) throw new ConfigError(`app "${app.name}" has no mikroOrmConfig in ${ctx.config.file}: point it at the app's MikroORM config file`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const { mikroOrmSchemaDiff } = require('@zdm/migrator/mikro-orm') as typeof import('@zdm/migrator/mikro-orm');
   return mikroOrmSchemaDiff({ configFile: join(ctx.config.rootDir, app.mikroOrmConfig), url: target.url });
 }

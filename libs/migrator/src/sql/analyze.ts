@@ -33,7 +33,7 @@ async function pgParser(): Promise<PgQuery> {
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'DoStmt', 'CallStmt', 'SelectStmt']);
 
-function classify(kind: string, body: Node, text: string): Omit<StatementInfo, 'text'> {
+function classify(kind: string, body: Node): Omit<StatementInfo, 'text'> {
   let readOnly = false;
   let concurrent = false;
   let concurrentIndex: StatementInfo['concurrentIndex'];
@@ -79,7 +79,7 @@ export async function analyzeSql(sql: string): Promise<StatementInfo[]> {
     const start = s.stmt_location ?? 0;
     const text = (s.stmt_len ? sql.slice(start, start + s.stmt_len) : sql.slice(start)).trim().replace(/;$/, '').trim();
     const [kind, body] = Object.entries(s.stmt)[0] as [string, Node];
-    return { text, ...classify(kind, body, text) };
+    return { text, ...classify(kind, body) };
   });
 }
 
