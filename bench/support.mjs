@@ -1,0 +1,59 @@
+// Shared by the benchmarks: a scratch database (DATABASE_URL's server, or an embedded one in a
+// temp directory), timing helpers, and the report format (figures plus the baseline of the same run).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const db = require(join(ROOT, 'libs/db/dist/index.js'));
+const { Client } = require(join(ROOT, 'node_modules/pg'));
+
+/** A fresh database for a benchmark: its URL and a stop() that drops it (and stops an embedded server it started). */
+export async function scratchDatabase(name) {
+  let adminUrl = process.env.DATABASE_URL;
+  let server;
+  if (!adminUrl) {
+    server = await db.startEmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'zdm-bench-')), 'pg') });
+    adminUrl = server.target.url;
+  }
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    server: server ? 'embedded PostgreSQL' : 'DATABASE_URL',
+    async stop() {
+      const c = new Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+      await server?.stop();
+    },
+  };
+}
+
+/** Runs a command once; wall time in ms and peak RSS in MiB (from GNU time when present). */
+export function timeCommand(argv, env, useGnuTime = true) {
+  const started = process.hrtime.bigint();
+  const withTime = useGnuTime ? ['/usr/bin/time', '-f', '%M', ...argv] : argv;
+  const r = spawnSync(withTime[0], withTime.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).slice(-400)}`);
+  const rssKb = useGnuTime ? Number(r.stderr.trim().split('\n').at(-1)) : NaN;
+  return { ms, rssMiB: rssKb / 1024 };
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+export const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');

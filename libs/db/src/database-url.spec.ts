@@ -1,0 +1,44 @@
+import { parseDatabaseUrl, resolveDatabaseUrl } from './database-url';
+
+describe('resolveDatabaseUrl', () => {
+  it("prefers the app's own variable, then DATABASE_URL", () => {
+    const env = { PAYMENTS_DATABASE_URL: 'postgres://a:x@pay:5432/payments', DATABASE_URL: 'postgres://b:y@shared:5432/app' };
+    expect(resolveDatabaseUrl('payments', env)?.host).toBe('pay');
+    expect(resolveDatabaseUrl('ledger', env)?.host).toBe('shared');
+    expect(resolveDatabaseUrl('ledger', { ...env, LEDGER_URL: 'postgres://c@own/l' }, 'LEDGER_URL')?.host).toBe('own');
+  });
+
+  it('falls back to the PG* variables, and to nothing (the embedded server) without them', () => {
+    expect(resolveDatabaseUrl('payments', { PGHOST: 'db.internal', PGUSER: 'app', PGDATABASE: 'pay' })).toMatchObject({ host: 'db.internal', database: 'pay', user: 'app' });
+    expect(resolveDatabaseUrl('payments', {})).toBeUndefined();
+  });
+});
+
+describe('parseDatabaseUrl', () => {
+  it('takes ?schema= off the URL and keeps it for the history tables', () => {
+    const target = parseDatabaseUrl('postgres://u:p@h:6543/db?schema=billing&sslmode=disable', 'DATABASE_URL');
+    expect(target).toMatchObject({ host: 'h', port: 6543, database: 'db', schema: 'billing' });
+    expect(target.url).not.toContain('schema=');
+    expect(target.url).toContain('sslmode=disable');
+  });
+
+  it('adds sslmode=require for DB_SSL=1', () => {
+    expect(parseDatabaseUrl('postgres://u@h/db', 'DATABASE_URL', { DB_SSL: '1' }).url).toContain('sslmode=require');
+  });
+
+  it('redacts the password for display', () => {
+    expect(parseDatabaseUrl('postgres://u:s3cret@h/db', 'DATABASE_URL').display).toBe('postgres://u:***@h/db');
+  });
+
+  it.each([
+    ['postgres//nope:pw@@', /DATABASE_URL is not a valid URL: expected postgres:\/\/user:pass@host:5432\/db/],
+    ['mysql://u:pw@h/db', /not a PostgreSQL URL \(scheme "mysql"\)/],
+  ])('names the variable and the expected shape for %s', (url, message) => {
+    expect(() => parseDatabaseUrl(url, 'DATABASE_URL')).toThrow(message);
+    try {
+      parseDatabaseUrl(url, 'DATABASE_URL');
+    } catch (error) {
+      expect((error as Error).message).not.toContain('pw');
+    }
+  });
+});

@@ -1,0 +1,106 @@
+import { columnType, historyNames, indexState } from '../support/catalog';
+import { runMigrate, startMigrate } from '../support/cli';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { holdInTransaction, sleep, waitFor } from '../support/sessions';
+
+const FIRST = ['up', '--app', 'payments', '--to', '202401150900__create_chargebacks'];
+
+describe('lock-safe execution under live traffic', () => {
+  let db: TestDatabase;
+  const env = (extra: Record<string, string> = {}) => ({ DATABASE_URL: db.url, ...extra });
+
+  beforeEach(async () => {
+    db = await createTestDatabase('locks');
+    expect((await runMigrate(FIRST, { env: env() })).code).toBe(0);
+  });
+  afterEach(() => db.drop());
+
+  it('retries on lock timeout while a reader holds the table, then succeeds once it lets go', async () => {
+    const reader = await holdInTransaction(db.url, 'select count(*) from chargebacks');
+    setTimeout(() => void reader.release(), 1200);
+    const result = await runMigrate(['up', '--app', 'payments'], { env: env({ MIGRATION_LOCK_TIMEOUT: '200ms', MIGRATION_LOCK_RETRIES: '20' }) });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/lock not granted \(SQLSTATE 55P03\), attempt 1 of 20; retrying in \d+ ms; blocked by pid \d+ \(app-reader\)/);
+    expect(await columnType(db, 'chargebacks', 'utr')).toBe('character varying(64)');
+    expect(await indexState(db, 'idx_chargebacks_utr')).toBe('true');
+  });
+
+  it('when retries run out: exit 1, the blocking session named, nothing applied', async () => {
+    const reader = await holdInTransaction(db.url, 'select count(*) from chargebacks');
+    try {
+      const result = await runMigrate(['up', '--app', 'payments'], { env: env({ MIGRATION_LOCK_TIMEOUT: '100ms', MIGRATION_LOCK_RETRIES: '3' }) });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`the lock was not granted in 3 attempts of lock_timeout 100 ms; blocking: pid ${reader.pid} \\(app-reader\\), idle in transaction, transaction open \\d+ s, query "select count\\(\\*\\) from chargebacks"`));
+    } finally {
+      await reader.release();
+    }
+    expect(await columnType(db, 'chargebacks', 'utr')).toBeUndefined();
+    expect(await historyNames(db, 'migrations')).toEqual(['CreateChargebacks1705309200000']);
+    const status = JSON.parse((await runMigrate(['status', '--json', '--app', 'payments'], { env: env() })).stdout);
+    expect(status.apps[0].migrations[1].state).toBe('pending');
+  });
+
+  it('a killed CREATE INDEX CONCURRENTLY leaves an INVALID index that the next up repairs', async () => {
+    await db.query(`insert into chargebacks (payment_id, amount_minor, currency, status) select gen_random_uuid(), i, 'USD', 'open' from generate_series(1, 20000) i`);
+    const old = await holdInTransaction(db.url, 'select txid_current()', 'old-transaction');
+    const run = startMigrate(['up', '--app', 'payments'], { env: env() });
+    const cic = await waitFor(async () => {
+      const rows = await db.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and query ilike 'create index concurrently%' and pid <> pg_backend_pid()`);
+      return rows[0]?.pid;
+    });
+    await sleep(500);
+    run.child.kill('SIGKILL');
+    await run.done;
+    await db.query('select pg_terminate_backend($1)', [cic]);
+    await old.release();
+    await waitFor(async () => (await indexState(db, 'idx_chargebacks_utr')) === 'false' || undefined, 5000);
+    const status = JSON.parse((await runMigrate(['status', '--json', '--app', 'payments'], { env: env() })).stdout);
+    expect(status.apps[0].migrations[1]).toMatchObject({ state: 'pending', partial: true });
+
+    const again = await runMigrate(['up', '--app', 'payments'], { env: env() });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/dropped the INVALID index idx_chargebacks_utr left by an interrupted build; building it again/);
+    expect(await indexState(db, 'idx_chargebacks_utr')).toBe('true');
+    expect(await historyNames(db, 'migrations')).toHaveLength(2);
+  });
+
+  it('the watchdog reports a statement past the warning time and names the session it waits for', async () => {
+    const report = await holdInTransaction(db.url, 'select txid_current()', 'long-report');
+    setTimeout(() => void report.release(), 2500);
+    const result = await runMigrate(['up', '--app', 'payments'], { env: env({ MIGRATION_STATEMENT_WARN: '700ms' }) });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`warning: payments/202401151000__chargebacks_add_utr_reported_at: a statement has run \\d+ ms.*blocked by pid ${report.pid} \\(long-report\\)`));
+    expect(await indexState(db, 'idx_chargebacks_utr')).toBe('true');
+  });
+
+  it('SIGTERM cancels the running statement, records the migration failed, releases the lock and exits 143', async () => {
+    const old = await holdInTransaction(db.url, 'select txid_current()', 'old-transaction');
+    const run = startMigrate(['up', '--app', 'payments'], { env: env() });
+    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where query ilike 'create index concurrently%'`)).length > 0 || undefined);
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    await old.release();
+    expect(result.code).toBe(143);
+    expect(result.stderr).toMatch(/interrupted by SIGTERM/);
+    const [entry] = await db.query<{ status: string; error: string }>(`select status, error from migration_runs where migration = '202401151000__chargebacks_add_utr_reported_at' order by id desc limit 1`);
+    expect(entry).toEqual({ status: 'failed', error: expect.stringMatching(/SIGTERM/) });
+    const [{ held }] = await db.query<{ held: string }>(`select count(*) as held from pg_locks where locktype = 'advisory'`);
+    expect(Number(held)).toBe(0);
+    expect((await runMigrate(['up', '--app', 'payments'], { env: env() })).code).toBe(0);
+    expect(await indexState(db, 'idx_chargebacks_utr')).toBe('true');
+  });
+
+  it('a second runner waits for the run lock, says who holds it, and gives up with exit 3 after --lock-wait', async () => {
+    const { Client } = await import('pg');
+    const holder = new Client({ connectionString: db.url, application_name: 'deploy-pod-1' });
+    await holder.connect();
+    await holder.query('select pg_advisory_lock($1, $2)', [0x7a646d, 0x72756e]);
+    try {
+      const result = await runMigrate(['up', '--lock-wait', '1s'], { env: env() });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/the run lock on .+ is still held by pid \d+ \(deploy-pod-1\)/);
+    } finally {
+      await holder.end();
+    }
+  });
+});

@@ -1,0 +1,118 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { columnType, historyNames, indexState, tableExists } from '../support/catalog';
+import { ROOT, runMigrate } from '../support/cli';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { scratchProject } from '../support/scratch-project';
+
+describe('the runner under concurrency, failure and edits', () => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await createTestDatabase('runner');
+  });
+  afterEach(() => db.drop());
+
+  it('twelve runners started at once all exit 0 and apply each migration exactly once', async () => {
+    const results = await Promise.all(Array.from({ length: 12 }, () => runMigrate(['up'], { env: { DATABASE_URL: db.url }, timeoutMs: 120_000 })));
+    expect(results.map((r) => r.code)).toEqual(Array(12).fill(0));
+    expect(await historyNames(db, 'migrations')).toHaveLength(2);
+    expect(await historyNames(db, 'mikro_orm_migrations')).toHaveLength(2);
+    const [{ ups }] = await db.query<{ ups: string }>(`select count(*) as ups from migration_runs where direction = 'up' and status = 'succeeded'`);
+    expect(Number(ups)).toBe(4);
+    expect(await indexState(db, 'idx_chargebacks_utr')).toBe('true');
+    expect(await indexState(db, 'idx_ledger_entries_external_ref')).toBe('true');
+  }, 150_000);
+
+  it("a failing migration in the second app rolls back and reverts the first app's migrations of that run", async () => {
+    const config = join(ROOT, 'test/fixtures/failing-ledger/migrate.config.json');
+    const result = await runMigrate(['--config', config, 'up'], { env: { DATABASE_URL: db.url } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/ledger\/202401151100__ledger_entries_fail_on_purpose up failed at "insert into "no_such_table" values \(1\)": relation "no_such_table" does not exist \(SQLSTATE 42P01\)/);
+    expect(result.stdout).toMatch(/reverted 4 migration\(s\) this run had applied/);
+    expect(await tableExists(db, 'chargebacks')).toBe(false);
+    expect(await tableExists(db, 'ledger_entries')).toBe(false);
+    expect(await historyNames(db, 'migrations')).toEqual([]);
+    expect(await historyNames(db, 'mikro_orm_migrations')).toEqual([]);
+  });
+
+  it('--no-revert-on-failure keeps what the run applied and rolls back only the failing migration', async () => {
+    const config = join(ROOT, 'test/fixtures/failing-ledger/migrate.config.json');
+    const result = await runMigrate(['--config', config, 'up', '--no-revert-on-failure'], { env: { DATABASE_URL: db.url } });
+    expect(result.code).toBe(1);
+    expect(await historyNames(db, 'mikro_orm_migrations')).toHaveLength(2);
+    expect(await columnType(db, 'ledger_entries', 'will_be_rolled_back')).toBeUndefined();
+  });
+
+  it('the dry run finishes while another session holds ACCESS EXCLUSIVE on chargebacks, and changes nothing', async () => {
+    const env = { DATABASE_URL: db.url };
+    expect((await runMigrate(['up', '--app', 'payments', '--to', '202401150900__create_chargebacks'], { env })).code).toBe(0);
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query('lock table chargebacks in access exclusive mode');
+    try {
+      const dry = await runMigrate(['up'], { env: { ...env, DRY_RUN: '1', ENV: 'staging' }, timeoutMs: 30_000 });
+      const plan = await runMigrate(['plan'], { env, timeoutMs: 30_000 });
+      for (const result of [dry, plan]) {
+        expect(result.code).toBe(0);
+        expect(result.stdout).toMatch(/CREATE INDEX CONCURRENTLY IF NOT EXISTS "idx_chargebacks_utr"/);
+        expect(result.stdout).toMatch(/create index concurrently if not exists "idx_ledger_entries_external_ref"/);
+        expect(result.stdout).toMatch(/202401151000__chargebacks_add_utr_reported_at: outside a transaction/);
+      }
+    } finally {
+      await holder.query('rollback');
+      await holder.end();
+    }
+    expect(await columnType(db, 'chargebacks', 'utr')).toBeUndefined();
+    expect(await tableExists(db, 'mikro_orm_migrations')).toBe(false);
+    expect(await historyNames(db, 'migrations')).toEqual(['CreateChargebacks1705309200000']);
+  });
+
+  it('plan --json is one document with the SQL and transaction mode of each pending migration', async () => {
+    const result = await runMigrate(['plan', '--json', '--app', 'payments'], { env: { DATABASE_URL: db.url } });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.apps[0].migrations.map((m: { name: string; transactional: boolean }) => [m.name, m.transactional])).toEqual([
+      ['202401150900__create_chargebacks', true],
+      ['202401151000__chargebacks_add_utr_reported_at', false],
+    ]);
+    expect(doc.apps[0].migrations[1].statements.map((s: { concurrent: boolean }) => s.concurrent)).toEqual([false, false, true]);
+  });
+});
+
+describe('an edited migration', () => {
+  let db: TestDatabase;
+  let project: ReturnType<typeof scratchProject>;
+  beforeAll(async () => {
+    db = await createTestDatabase('edited');
+    project = scratchProject('edited');
+    project.writeConfig([{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped' }]);
+  });
+  afterAll(async () => {
+    project.remove();
+    await db.drop();
+  });
+
+  it('shows as changed, and up refuses to run until it is restored or --allow-changed is given', async () => {
+    const run = (...args: string[]) => runMigrate(['--config', join(project.dir, 'migrate.config.json'), ...args], { env: { DATABASE_URL: db.url } });
+    expect((await run('up', '--to', '202401150900__create_chargebacks')).code).toBe(0);
+    appendFileSync(join(project.migrations, '202401150900__create_chargebacks.ts'), '\n// an edit after it was applied\n');
+    const status = JSON.parse((await run('status', '--json')).stdout);
+    expect(status.apps[0].migrations.map((m: { state: string }) => m.state)).toEqual(['changed', 'pending']);
+    const refused = await run('up');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/payments\/202401150900__create_chargebacks changed after it was applied: restore the applied version/);
+    expect(await columnType(db, 'chargebacks', 'utr')).toBeUndefined();
+    expect((await run('up', '--allow-changed')).code).toBe(0);
+    expect(await columnType(db, 'chargebacks', 'utr')).toBe('character varying(64)');
+  });
+
+  it('a line-ending-only difference is not a change', async () => {
+    const file = join(project.migrations, '202401151000__chargebacks_add_utr_reported_at.ts');
+    const { readFileSync } = await import('node:fs');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\n/g, '\r\n'));
+    const status = JSON.parse((await runMigrate(['--config', join(project.dir, 'migrate.config.json'), 'status', '--json'], { env: { DATABASE_URL: db.url } })).stdout);
+    expect(status.apps[0].migrations[1].state).toBe('applied');
+  });
+});
