@@ -1,7 +1,7 @@
 import { columnType, historyNames, indexState } from '../support/catalog';
 import { runMigrate, startMigrate } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { holdInTransaction, sleep, waitFor } from '../support/sessions';
+import { holdActive, holdInTransaction, sleep, waitFor } from '../support/sessions';
 
 const FIRST = ['up', '--app', 'payments', '--to', '202401150900__create_chargebacks'];
 
@@ -42,7 +42,7 @@ describe('lock-safe execution under live traffic', () => {
 
   it('a killed CREATE INDEX CONCURRENTLY leaves an INVALID index that the next up repairs', async () => {
     await db.query(`insert into chargebacks (payment_id, amount_minor, currency, status) select gen_random_uuid(), i, 'USD', 'open' from generate_series(1, 20000) i`);
-    const old = await holdInTransaction(db.url, 'select txid_current()', 'old-transaction');
+    const old = await holdActive(db.url, 60, 'old-transaction');
     const run = startMigrate(['up', '--app', 'payments'], { env: env() });
     const cic = await waitFor(async () => {
       const rows = await db.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and query ilike 'create index concurrently%' and pid <> pg_backend_pid()`);
@@ -65,8 +65,7 @@ describe('lock-safe execution under live traffic', () => {
   });
 
   it('the watchdog reports a statement past the warning time and names the session it waits for', async () => {
-    const report = await holdInTransaction(db.url, 'select txid_current()', 'long-report');
-    setTimeout(() => void report.release(), 2500);
+    const report = await holdActive(db.url, 2.5, 'long-report');
     const result = await runMigrate(['up', '--app', 'payments'], { env: env({ MIGRATION_STATEMENT_WARN: '700ms' }) });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(new RegExp(`warning: payments/202401151000__chargebacks_add_utr_reported_at: a statement has run \\d+ ms.*blocked by pid ${report.pid} \\(long-report\\)`));
@@ -74,7 +73,7 @@ describe('lock-safe execution under live traffic', () => {
   });
 
   it('SIGTERM cancels the running statement, records the migration failed, releases the lock and exits 143', async () => {
-    const old = await holdInTransaction(db.url, 'select txid_current()', 'old-transaction');
+    const old = await holdActive(db.url, 60, 'old-transaction');
     const run = startMigrate(['up', '--app', 'payments'], { env: env() });
     await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where query ilike 'create index concurrently%'`)).length > 0 || undefined);
     run.child.kill('SIGTERM');

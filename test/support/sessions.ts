@@ -28,3 +28,32 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, ti
     await sleep(everyMs);
   }
 }
+
+/**
+ * A session running a long statement inside a transaction (a report, a slow query): it holds a
+ * snapshot, which CREATE INDEX CONCURRENTLY waits out. Ends after `seconds`, or on release().
+ */
+export async function holdActive(url: string, seconds: number, applicationName = 'long-report'): Promise<{ pid: number; done: Promise<void>; release(): Promise<void> }> {
+  const client = new Client({ connectionString: url, application_name: applicationName });
+  client.on('error', () => undefined);
+  await client.connect();
+  const [{ pid }] = (await client.query('select pg_backend_pid() as pid')).rows;
+  await client.query('begin');
+  await client.query('select txid_current()');
+  const done = client
+    .query('select pg_sleep($1)', [seconds])
+    .then(() => client.query('commit'))
+    .catch(() => undefined)
+    .then(() => client.end().catch(() => undefined));
+  return {
+    pid,
+    done,
+    release: async () => {
+      const killer = new Client({ connectionString: url });
+      await killer.connect();
+      await killer.query('select pg_cancel_backend($1)', [pid]);
+      await killer.end();
+      await done;
+    },
+  };
+}

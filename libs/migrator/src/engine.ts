@@ -128,6 +128,8 @@ const directSink: StatementSink = async (statement, execute) => (await execute(s
 export class MigrationEngine {
   private readonly databases = new Map<string, Database>();
   private readonly states = new Map<string, AppState>();
+  /** Every adapter that connected, closed on the way out even when its app failed to load. */
+  private readonly opened = new Set<OrmAdapter>();
   private signal?: 'SIGINT' | 'SIGTERM';
 
   constructor(private readonly options: EngineOptions) {}
@@ -169,6 +171,7 @@ export class MigrationEngine {
   private async openApp(app: EngineApp, prepareHistory: boolean): Promise<AppState> {
     const database = this.databases.get(databaseKey(app.target))!;
     let session: MigrationSession;
+    this.opened.add(app.adapter);
     try {
       session = await app.adapter.connect();
     } catch (error) {
@@ -201,7 +204,8 @@ export class MigrationEngine {
   }
 
   async close(): Promise<void> {
-    for (const state of this.states.values()) await state.app.adapter.close().catch(() => undefined);
+    for (const adapter of this.opened) await adapter.close().catch(() => undefined);
+    this.opened.clear();
     for (const database of this.databases.values()) {
       if (database.locked) await releaseRunLock(database.control).catch(() => undefined);
       await database.control.end().catch(() => undefined);

@@ -61,7 +61,10 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
   const app = issue.path[0] === 'apps' && typeof issue.path[1] === 'number' ? (raw as MigrateConfig).apps?.[issue.path[1]]?.name : undefined;
   const where = app ? `${path} (app "${app}")` : path || 'the config';
-  if (issue.code === 'invalid_value' && issue.path.at(-1) === 'orm') return `${where}: unknown ORM ${JSON.stringify((issue as { input?: unknown }).input)}; use "typeorm" or "mikro-orm"`;
+  if (issue.code === 'invalid_value' && issue.path.at(-1) === 'orm') {
+    const value = issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey], raw);
+    return `${where}: unknown ORM ${JSON.stringify(value)}; use "typeorm" or "mikro-orm"`;
+  }
   if (issue.code === 'unrecognized_keys') return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   return `${where}: ${issue.message}`;
 }
