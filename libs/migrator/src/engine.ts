@@ -13,7 +13,7 @@ import { pgErrorFields } from './pg-error';
 import { acquireRunLock, releaseRunLock } from './run-lock';
 import { RunLog, type MigrationHistory } from './run-log';
 import { analyzeSql } from './sql/analyze';
-import type { Direction, EngineEvent, EventListener, LoadedMigration, MigrationSession, OrmAdapter, OrmName, StatementSink } from './types';
+import type { Direction, EngineEvent, EventListener, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, OrmName, StatementSink } from './types';
 
 export interface EngineApp {
   name: string;
@@ -110,16 +110,22 @@ interface Database {
   locked: boolean;
 }
 
-interface AppState {
-  app: EngineApp;
-  session: MigrationSession;
-  database: Database;
-  migrations: LoadedMigration[];
-  applied: Map<string, Date | null>;
-  history: Map<string, MigrationHistory>;
+/** A migration of an app as the engine tracks it: loaded only when it must run or be planned. */
+interface Entry extends MigrationFile {
+  historyName: string;
+  transactional: boolean;
+  loaded?: LoadedMigration;
 }
 
-const directSink: StatementSink = async (statement, execute) => (await execute(statement.sql, statement.params)).result;
+interface AppState {
+  app: EngineApp;
+  database: Database;
+  migrations: Entry[];
+  applied: Map<string, Date | null>;
+  history: Map<string, MigrationHistory>;
+  /** The ORM's session, opened on first need: a run with nothing to do never loads an ORM. */
+  session?: MigrationSession;
+}
 
 /**
  * The migration engine: one lock, one run log, one way to plan, apply and revert, for every app
@@ -170,23 +176,65 @@ export class MigrationEngine {
 
   private async openApp(app: EngineApp, prepareHistory: boolean): Promise<AppState> {
     const database = this.databases.get(databaseKey(app.target))!;
-    let session: MigrationSession;
-    this.opened.add(app.adapter);
-    try {
-      session = await app.adapter.connect();
-    } catch (error) {
-      if ((error as { code?: string }).code) throw connectionError(error, app.target);
-      throw error;
-    }
-    if (prepareHistory) await app.adapter.ensureHistoryTable(directSink);
-    const migrations = await app.adapter.migrations();
-    if (app.naming === 'timestamped') checkTimestampedNames(app.name, migrations);
-    const applied = new Map((await app.adapter.applied(session)).map((r) => [r.historyName, r.appliedAt]));
     const history = await database.runLog.history(app.name);
-    const state: AppState = { app, session, database, migrations, applied, history };
+    const migrations = this.entries(app.adapter, history);
+    if (app.naming === 'timestamped') {
+      checkTimestampedNames(
+        app.name,
+        migrations.map((m) => ({ name: m.name, ormTimestamp: app.orm === 'typeorm' ? Number.parseInt(m.historyName.slice(-13), 10) : undefined })),
+      );
+    }
+    const state: AppState = { app, database, migrations, applied: new Map(), history };
     this.states.set(app.name, state);
+    const exists = await database.control.query('select to_regclass($1) is not null as present', [app.adapter.historyTable]);
+    if (prepareHistory && !exists.rows[0].present) {
+      await this.sessionOf(state);
+      await app.adapter.ensureHistoryTable(this.directSink);
+    }
+    state.applied = new Map((await app.adapter.applied(database.control)).map((r) => [r.historyName, r.appliedAt]));
     return state;
   }
+
+  /**
+   * The app's migrations in the ORM's order. A file the run log knows unchanged (same checksum)
+   * is not loaded: its history name and transaction mode come from the log.
+   */
+  private entries(adapter: OrmAdapter, history: Map<string, MigrationHistory>): Entry[] {
+    const files = adapter.files();
+    const known = files.map((f) => {
+      const h = history.get(f.name);
+      const historyName = h?.checksum === f.checksum ? (h.historyName ?? adapter.historyNameOf(f)) : undefined;
+      return historyName && h?.transactional !== undefined ? { ...f, historyName, transactional: h.transactional } : undefined;
+    });
+    const entries: Entry[] = known.every((e) => e)
+      ? (known as Entry[])
+      : files.map((f) => {
+          const loaded = adapter.load(f);
+          return { ...f, historyName: loaded.historyName, transactional: loaded.transactional, loaded };
+        });
+    return entries.sort((a, b) => adapter.compare(a, b));
+  }
+
+  private loaded(s: AppState, entry: Entry): LoadedMigration {
+    entry.loaded ??= s.app.adapter.load(entry);
+    return entry.loaded;
+  }
+
+  private async sessionOf(s: AppState): Promise<MigrationSession> {
+    if (!s.session) {
+      this.opened.add(s.app.adapter);
+      try {
+        s.session = await s.app.adapter.connect();
+      } catch (error) {
+        if ((error as { code?: string }).code) throw connectionError(error, s.app.target);
+        throw error;
+      }
+    }
+    return s.session;
+  }
+
+  /** Runs what the adapter emits as it is, on the app's session. */
+  private readonly directSink: StatementSink = async (statement, execute) => (await execute(statement.sql, statement.params)).result;
 
   private async openAll(lock: boolean): Promise<AppState[]> {
     await this.openDatabases(lock);
@@ -199,7 +247,7 @@ export class MigrationEngine {
   async interrupt(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
     this.signal = signal;
     await Promise.all(
-      [...this.states.values()].map((s) => s.database.control.query('select pg_cancel_backend($1)', [s.session.pid]).catch(() => undefined)),
+      [...this.states.values()].filter((s) => s.session).map((s) => s.database.control.query('select pg_cancel_backend($1)', [s.session!.pid]).catch(() => undefined)),
     );
   }
 
@@ -216,7 +264,7 @@ export class MigrationEngine {
 
   // ---- status --------------------------------------------------------------------------------
 
-  private stateOf(s: AppState, m: LoadedMigration): MigrationStatus {
+  private stateOf(s: AppState, m: Entry): MigrationStatus {
     const hist = s.history.get(m.name);
     const isApplied = s.applied.has(m.historyName);
     const appliedAt = s.applied.get(m.historyName) ?? hist?.appliedAt ?? null;
@@ -252,11 +300,11 @@ export class MigrationEngine {
   // ---- plan ----------------------------------------------------------------------------------
 
   /** The pending migrations of each app, up to and including `to` (apps after its app: none). */
-  private pendingOf(states: AppState[], to?: string): Map<string, LoadedMigration[]> {
+  private pendingOf(states: AppState[], to?: string): Map<string, Entry[]> {
     if (to && !states.some((s) => s.migrations.some((m) => m.name === to))) {
       throw new ConfigError(`--to ${to}: no migration of that name in ${states.map((s) => s.app.name).join(', ')}`);
     }
-    const result = new Map<string, LoadedMigration[]>();
+    const result = new Map<string, Entry[]>();
     let reached = false;
     for (const s of states) {
       if (reached) {
@@ -276,10 +324,11 @@ export class MigrationEngine {
    * read-only transaction with short timeouts (a read the plan can't do is reported, and so are
    * the statements after it).
    */
-  private async capture(s: AppState, migration: LoadedMigration): Promise<PlannedMigration> {
+  private async capture(s: AppState, entry: Entry): Promise<PlannedMigration> {
+    const migration = this.loaded(s, entry);
     const planned: PlannedMigration = { name: migration.name, transactional: migration.transactional, statements: [], warnings: [] };
     let blockedRead: string | undefined;
-    const session = s.session;
+    const session = await this.sessionOf(s);
     const sink: StatementSink = async (statement, execute) => {
       const parts = await analyzeSql(statement.sql);
       if (parts.length && parts.every((p) => p.readOnly)) {
@@ -360,12 +409,12 @@ export class MigrationEngine {
       for (const m of s.migrations) {
         if (!s.applied.has(m.historyName) || s.history.get(m.name)?.checksum) continue;
         await s.database.runLog.start({ ...this.entryBase(s, m), direction: 'baseline' });
-        s.history.set(m.name, { ...s.history.get(m.name), checksum: m.checksum });
+        s.history.set(m.name, { ...s.history.get(m.name), checksum: m.checksum, historyName: m.historyName, transactional: m.transactional });
       }
     }
   }
 
-  private async refuseUnsafeTransactions(states: AppState[], pending: Map<string, LoadedMigration[]>): Promise<void> {
+  private async refuseUnsafeTransactions(states: AppState[], pending: Map<string, Entry[]>): Promise<void> {
     for (const s of states) {
       for (const m of pending.get(s.app.name)!) {
         if (!m.transactional) continue;
@@ -375,20 +424,32 @@ export class MigrationEngine {
     }
   }
 
-  private entryBase(s: AppState, m: LoadedMigration) {
-    return { runId: this.options.runId, app: s.app.name, migration: m.name, checksum: m.checksum, host: this.options.host, gitSha: this.options.gitSha, command: this.options.command };
+  private entryBase(s: AppState, m: Entry) {
+    return {
+      runId: this.options.runId,
+      app: s.app.name,
+      migration: m.name,
+      checksum: m.checksum,
+      historyName: m.historyName,
+      transactional: m.transactional,
+      host: this.options.host,
+      gitSha: this.options.gitSha,
+      command: this.options.command,
+    };
   }
 
-  private async execute(s: AppState, m: LoadedMigration, direction: Direction): Promise<MigrationOutcome> {
+  private async execute(s: AppState, entry: Entry, direction: Direction): Promise<MigrationOutcome> {
     const runLog = s.database.runLog;
-    const entryId = await runLog.start({ ...this.entryBase(s, m), direction });
+    const m = this.loaded(s, entry);
+    const session = await this.sessionOf(s);
+    const entryId = await runLog.start({ ...this.entryBase(s, entry), direction });
     this.emit({ type: 'migration.started', app: s.app.name, migration: m.name, direction, transactional: m.transactional });
     const started = performance.now();
     try {
       const { retries, lockWaitMs } = await new MigrationExecutor(
         {
           app: s.app.name,
-          session: s.session,
+          session,
           control: s.database.control,
           runLog,
           entryId,
@@ -449,7 +510,7 @@ export class MigrationEngine {
       const s = states.find((x) => x.app.name === options.app);
       if (!s) throw new ConfigError(`down: no app named ${options.app}`);
       const applied = s.migrations.filter((m) => s.applied.has(m.historyName)).reverse();
-      let victims: LoadedMigration[];
+      let victims: Entry[];
       if (options.to) {
         const keep = applied.findIndex((m) => m.name === options.to);
         if (keep < 0) throw new ConfigError(`down --to ${options.to}: ${options.app} has no applied migration of that name`);

@@ -1,26 +1,38 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
+import type { MigrationFile } from './types';
 
-let typescriptRegistered = false;
+let typescriptHook: (() => void) | undefined;
 
 /**
- * Loads a migration (or config) module the way the plain ORM CLIs do. TypeScript goes through
- * ts-node with the swc transpiler and no type checking, registered on first use only, so a run
- * that needs no TypeScript pays nothing for it.
+ * Compiles TypeScript on require with swc: transpile only (no type checking on the hot path),
+ * decorator metadata kept (TypeORM and Nest need it), CommonJS out. Registered on the first .ts
+ * file only, so a run that loads no TypeScript pays nothing for it.
  */
+function registerTypeScript(): void {
+  const { transformSync } = require('@swc/core') as typeof import('@swc/core');
+  const { addHook } = require('pirates') as typeof import('pirates');
+  typescriptHook = addHook(
+    (code, filename) =>
+      transformSync(code, {
+        filename,
+        sourceMaps: 'inline',
+        module: { type: 'commonjs' },
+        jsc: {
+          target: 'es2023',
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          keepClassNames: true,
+        },
+      }).code,
+    { exts: ['.ts', '.cts', '.mts'], ignoreNodeModules: true },
+  );
+}
+
+/** Loads a migration (or config) module the way the plain ORM CLIs do, TypeScript included. */
 export function requireModule(file: string): Record<string, unknown> {
-  if (/\.[cm]?ts$/.test(file) && !typescriptRegistered && !require.extensions['.ts']) {
-     
-    const tsNode = require('ts-node') as typeof import('ts-node');
-    tsNode.register({
-      transpileOnly: true,
-      swc: true,
-      compilerOptions: { module: 'commonjs', moduleResolution: 'node10', experimentalDecorators: true, emitDecoratorMetadata: true },
-    });
-    typescriptRegistered = true;
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (/\.[cm]?ts$/.test(file) && !typescriptHook && !require.extensions['.ts']) registerTypeScript();
   return require(file) as Record<string, unknown>;
 }
 
@@ -56,4 +68,9 @@ export function migrationChecksum(file: string): string {
 
 export function sourceChecksum(source: string): string {
   return createHash('sha256').update(source.replace(/\r\n?/g, '\n')).digest('hex');
+}
+
+/** The migration files of an app, named and checksummed, not loaded. */
+export function migrationFiles(files: string[]): MigrationFile[] {
+  return files.map((file) => ({ name: migrationName(file), file, checksum: migrationChecksum(file) }));
 }

@@ -1,5 +1,4 @@
 import { MigrationNameError } from './errors/migration-name.error';
-import type { LoadedMigration } from './types';
 
 export const TIMESTAMPED_NAME = /^(\d{12})__([a-z0-9]+(?:_[a-z0-9]+)*)$/;
 
@@ -23,7 +22,7 @@ export function timestampPrefix(date: Date): string {
  * Enforces `YYYYMMDDHHmm__description` with unique timestamps, for apps whose config says
  * `"naming": "timestamped"`; for TypeORM also that the class name ends with the same instant.
  */
-export function checkTimestampedNames(app: string, migrations: LoadedMigration[]): void {
+export function checkTimestampedNames(app: string, migrations: { name: string; ormTimestamp?: number }[]): void {
   const seen = new Map<string, string>();
   for (const m of migrations) {
     const ms = timestampOf(m.name);

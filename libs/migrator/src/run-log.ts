@@ -19,6 +19,9 @@ export interface RunEntryStart {
   migration: string;
   direction: Direction | 'baseline';
   checksum: string;
+  /** What the ORM wrote in its history table, and whether it ran in a transaction: a later run that finds the file unchanged needs not load it. */
+  historyName: string;
+  transactional: boolean;
   host: string;
   gitSha?: string;
   command: string;
@@ -27,6 +30,8 @@ export interface RunEntryStart {
 export interface MigrationHistory {
   /** The checksum it was last applied (or first seen) with. */
   checksum?: string;
+  historyName?: string;
+  transactional?: boolean;
   appliedAt?: Date;
   durationMs?: number;
   /** A failed or interrupted `up` after the last success: its completed statements and error. */
@@ -64,6 +69,8 @@ export class RunLog {
         finished_at timestamptz,
         duration_ms integer,
         checksum text,
+        history_name text,
+        transactional boolean,
         error text,
         retries integer not null default 0,
         lock_wait_ms integer,
@@ -79,9 +86,21 @@ export class RunLog {
 
   async start(entry: RunEntryStart): Promise<number> {
     const { rows } = await this.client.query(
-      `insert into ${this.table} (run_id, app, migration, direction, status, checksum, host, git_sha, command)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id`,
-      [entry.runId, entry.app, entry.migration, entry.direction, entry.direction === 'baseline' ? 'succeeded' : 'running', entry.checksum, entry.host, entry.gitSha ?? null, entry.command],
+      `insert into ${this.table} (run_id, app, migration, direction, status, checksum, history_name, transactional, host, git_sha, command)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id`,
+      [
+        entry.runId,
+        entry.app,
+        entry.migration,
+        entry.direction,
+        entry.direction === 'baseline' ? 'succeeded' : 'running',
+        entry.checksum,
+        entry.historyName,
+        entry.transactional,
+        entry.host,
+        entry.gitSha ?? null,
+        entry.command,
+      ],
     );
     return Number(rows[0].id);
   }
@@ -102,7 +121,7 @@ export class RunLog {
     const result = new Map<string, MigrationHistory>();
     if (!(await this.exists())) return result;
     const { rows } = await this.client.query(
-      `select migration, direction, status, checksum, finished_at, duration_ms, statements, error
+      `select migration, direction, status, checksum, history_name, transactional, finished_at, duration_ms, statements, error
          from ${this.table} where app = $1 order by id`,
       [app],
     );
@@ -110,6 +129,8 @@ export class RunLog {
       const entry = result.get(row.migration) ?? {};
       if (row.status === 'succeeded' && (row.direction === 'up' || row.direction === 'baseline')) {
         entry.checksum = row.checksum;
+        entry.historyName = row.history_name ?? undefined;
+        entry.transactional = row.transactional ?? undefined;
         if (row.direction === 'up') {
           entry.appliedAt = row.finished_at;
           entry.durationMs = row.duration_ms;

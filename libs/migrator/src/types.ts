@@ -37,19 +37,27 @@ export interface SessionResult {
   rowCount: number | null;
 }
 
-/** The one database session a migration runs on. */
-export interface MigrationSession {
-  readonly pid: number;
+/** Anything that runs a query: a migration session, or the engine's own connection. */
+export interface Queryable {
   query(sql: string, params?: unknown[]): Promise<SessionResult>;
 }
 
-/** A migration file found on disk, loaded, ready to run. */
-export interface LoadedMigration {
+/** The one database session a migration runs on. */
+export interface MigrationSession extends Queryable {
+  readonly pid: number;
+}
+
+/** A migration file found on disk, not loaded yet. */
+export interface MigrationFile {
   /** The file's base name without extension: its name everywhere. */
   name: string;
   file: string;
   /** sha256 of the source with normalised line endings, or from the build's manifest. */
   checksum: string;
+}
+
+/** A migration file loaded, ready to run. */
+export interface LoadedMigration extends MigrationFile {
   /** What the ORM writes in its history table (TypeORM: the class name). */
   historyName: string;
   /** TypeORM's timestamp (the class name's last 13 digits). */
@@ -72,14 +80,20 @@ export interface OrmAdapter {
   readonly orm: OrmName;
   /** The ORM's history table, schema-qualified when it has a schema. */
   readonly historyTable: string;
-  /** Opens the session migrations run on. */
+  /** Opens the session migrations run on (and loads the ORM). */
   connect(): Promise<MigrationSession>;
-  /** Loads every migration, in the ORM's order. */
-  migrations(): Promise<LoadedMigration[]>;
+  /** The migration files, without loading them. */
+  files(): MigrationFile[];
+  /** Loads one migration module. */
+  load(file: MigrationFile): LoadedMigration;
+  /** The ORM's order of two migrations, by their history names (TypeORM: the class name's timestamp). */
+  compare(a: { name: string; historyName: string }, b: { name: string; historyName: string }): number;
+  /** What the ORM writes as the history name of a migration it has not loaded, when that follows from the file alone. */
+  historyNameOf(file: MigrationFile): string | undefined;
   /** Creates the ORM's history table as the ORM itself would, through `sink`. */
   ensureHistoryTable(sink: StatementSink): Promise<void>;
   /** What the ORM's history says was applied (empty when the table does not exist yet). */
-  applied(session: MigrationSession): Promise<AppliedRecord[]>;
+  applied(reader: Queryable): Promise<AppliedRecord[]>;
   close(): Promise<void>;
 }
 

@@ -1,9 +1,9 @@
-import { DatabaseTable, MikroORM, type Options } from '@mikro-orm/postgresql';
+import type { MikroORM, Options } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { ConfigError } from '../errors/config.error';
 import type { SchemaDiff } from '../generator';
-import { exportedClasses, migrationChecksum, migrationName, requireModule } from '../module-loader';
-import type { AppliedRecord, ExecuteResult, LoadedMigration, MigrationSession, OrmAdapter, SessionResult, StatementSink } from '../types';
+import { exportedClasses, migrationFiles, requireModule } from '../module-loader';
+import type { AppliedRecord, ExecuteResult, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, Queryable, SessionResult, StatementSink } from '../types';
 import { qualifiedTable, quoteIdent, readOverrides } from './overrides';
 
 export interface MikroOrmAdapterOptions {
@@ -14,6 +14,9 @@ export interface MikroOrmAdapterOptions {
   historyTable?: string;
   applicationName?: string;
 }
+
+/** MikroORM is loaded when a migration runs or is planned, not for a run that finds nothing to do. */
+const mikroOrm = () => require('@mikro-orm/postgresql') as typeof import('@mikro-orm/postgresql');
 
 interface MikroMigration extends Record<string, unknown> {
   up(): Promise<void>;
@@ -53,7 +56,7 @@ export class MikroOrmAdapter implements OrmAdapter {
 
   /** The ORM instance the migration classes are constructed with; it never opens a connection of its own here. */
   private mikro(): MikroORM {
-    this.orm_ ??= new MikroORM({
+    this.orm_ ??= new (mikroOrm().MikroORM)({
       clientUrl: this.options.url,
       schema: this.options.schema,
       entities: [],
@@ -79,22 +82,30 @@ export class MikroOrmAdapter implements OrmAdapter {
     return this.session;
   }
 
-  async migrations(): Promise<LoadedMigration[]> {
-    // MikroORM runs migrations in file name order
-    return [...this.options.files].sort((a, b) => migrationName(a).localeCompare(migrationName(b))).map((file) => this.load(file));
+  files(): MigrationFile[] {
+    return migrationFiles(this.options.files);
   }
 
-  private load(file: string): LoadedMigration {
+  /** MikroORM runs migrations in file name order. */
+  compare(a: { name: string }, b: { name: string }): number {
+    return a.name.localeCompare(b.name);
+  }
+
+  /** MikroORM's history holds the file name. */
+  historyNameOf(file: MigrationFile): string {
+    return file.name;
+  }
+
+  load({ name, file, checksum }: MigrationFile): LoadedMigration {
     const [MigrationClass] = exportedClasses(requireModule(file));
     if (!MigrationClass) throw new ConfigError(`${file} exports no migration class (a class extending Migration with up())`);
     const orm = this.mikro();
     const create = () => new MigrationClass(orm.driver, orm.config) as unknown as MikroMigration;
     const probe = create();
-    const name = migrationName(file);
     return {
       name,
       file,
-      checksum: migrationChecksum(file),
+      checksum,
       historyName: name,
       transactional: probe.isTransactional(),
       overrides: readOverrides(probe),
@@ -129,7 +140,7 @@ export class MikroOrmAdapter implements OrmAdapter {
     if (exists.rows[0]?.present) return;
     // the DDL MikroORM's own MigrationStorage.ensureTable() builds
     const platform = this.mikro().driver.getPlatform();
-    const table = new DatabaseTable(platform, this.tableName, this.options.schema);
+    const table = new (mikroOrm().DatabaseTable)(platform, this.tableName, this.options.schema);
     table.addColumn({
       name: 'id',
       type: platform.getIntegerTypeDeclarationSQL({ autoincrement: true, unsigned: true }),
@@ -154,10 +165,10 @@ export class MikroOrmAdapter implements OrmAdapter {
     return { result: shape(result), rowCount: result.rowCount };
   }
 
-  async applied(session: MigrationSession): Promise<AppliedRecord[]> {
-    const { rows } = await session.query(`select to_regclass($1) is not null as present`, [this.historyTable]);
+  async applied(reader: Queryable): Promise<AppliedRecord[]> {
+    const { rows } = await reader.query(`select to_regclass($1) is not null as present`, [this.historyTable]);
     if (!rows[0]?.present) return [];
-    const history = await session.query(`select name, executed_at from ${this.historyTable} order by id`);
+    const history = await reader.query(`select name, executed_at from ${this.historyTable} order by id`);
     return history.rows.map((row) => ({
       historyName: String(row.name).replace(/\.[jt]s$/, ''),
       appliedAt: row.executed_at ? new Date(row.executed_at as string) : null,
@@ -174,7 +185,7 @@ export async function mikroOrmSchemaDiff(options: { configFile: string; url: str
   const module = requireModule(options.configFile);
   let config = (module.default ?? module.config ?? module) as Options | (() => Options | Promise<Options>);
   if (typeof config === 'function') config = await config();
-  const orm = await MikroORM.init({ ...(config as Options), clientUrl: options.url, debug: false });
+  const orm = await mikroOrm().MikroORM.init({ ...(config as Options), clientUrl: options.url, debug: false });
   try {
     const diff = await orm.schema.getUpdateSchemaMigrationSQL({ wrap: false });
     const split = (sql: string) => sql.split(/;\s*\n/).map((s) => s.trim().replace(/;$/, '')).filter(Boolean);

@@ -1,9 +1,9 @@
-import { DataSource, MigrationExecutor, type QueryRunner } from 'typeorm';
-import { Migration as TypeOrmMigration } from 'typeorm/migration/Migration';
+import type { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
+import type { Migration as TypeOrmMigration } from 'typeorm/migration/Migration';
 import { ConfigError } from '../errors/config.error';
 import type { SchemaDiff } from '../generator';
-import { exportedClasses, migrationChecksum, migrationName, requireModule } from '../module-loader';
-import type { AppliedRecord, Direction, LoadedMigration, MigrationSession, OrmAdapter, StatementSink } from '../types';
+import { exportedClasses, migrationFiles, requireModule } from '../module-loader';
+import type { AppliedRecord, Direction, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, Queryable, StatementSink } from '../types';
 import { qualifiedTable, readOverrides } from './overrides';
 
 export interface TypeOrmAdapterOptions {
@@ -16,6 +16,12 @@ export interface TypeOrmAdapterOptions {
 }
 
 type Query = QueryRunner['query'];
+
+/** TypeORM is loaded when a migration runs or is planned, not for a run that finds nothing to do. */
+const typeorm = () => require('typeorm') as typeof import('typeorm');
+
+/** TypeORM's order key: the last 13 characters of the class name, a JavaScript timestamp. */
+const ormTimestamp = (historyName: string) => Number.parseInt(historyName.slice(-13), 10);
 
 /**
  * Runs TypeORM migrations with TypeORM's own QueryRunner (so its schema API behaves exactly as
@@ -33,7 +39,7 @@ export class TypeOrmAdapter implements OrmAdapter {
   }
 
   async connect(): Promise<MigrationSession> {
-    this.dataSource = new DataSource({
+    this.dataSource = new (typeorm().DataSource)({
       type: 'postgres',
       url: this.options.url,
       schema: this.options.schema,
@@ -58,37 +64,45 @@ export class TypeOrmAdapter implements OrmAdapter {
     return { pid, query };
   }
 
-  async migrations(): Promise<LoadedMigration[]> {
-    const loaded = this.options.files.map((file) => this.load(file));
-    return loaded.sort((a, b) => a.ormTimestamp! - b.ormTimestamp! || a.name.localeCompare(b.name));
+  files(): MigrationFile[] {
+    return migrationFiles(this.options.files);
   }
 
-  private load(file: string): LoadedMigration {
+  compare(a: { name: string; historyName: string }, b: { name: string; historyName: string }): number {
+    return ormTimestamp(a.historyName) - ormTimestamp(b.historyName) || a.name.localeCompare(b.name);
+  }
+
+  historyNameOf(): string | undefined {
+    return undefined;
+  }
+
+  load({ name, file, checksum }: MigrationFile): LoadedMigration {
     const [MigrationClass] = exportedClasses(requireModule(file));
     if (!MigrationClass) throw new ConfigError(`${file} exports no migration class (a class with up() and down())`);
     const instance = new MigrationClass();
     const historyName = (typeof instance.name === 'string' && instance.name) || MigrationClass.name;
-    const ormTimestamp = Number.parseInt(historyName.slice(-13), 10);
-    if (!ormTimestamp) {
+    const timestamp = ormTimestamp(historyName);
+    if (!timestamp) {
       throw new ConfigError(
-        `${this.options.app}/${migrationName(file)}: TypeORM needs a JavaScript timestamp at the end of the class name (e.g. CreateChargebacks1705309200000), got "${historyName}"`,
+        `${this.options.app}/${name}: TypeORM needs a JavaScript timestamp at the end of the class name (e.g. CreateChargebacks1705309200000), got "${historyName}"`,
       );
     }
+    const { Migration } = require('typeorm/migration/Migration') as typeof import('typeorm/migration/Migration');
     return {
-      name: migrationName(file),
+      name,
       file,
-      checksum: migrationChecksum(file),
+      checksum,
       historyName,
-      ormTimestamp,
+      ormTimestamp: timestamp,
       transactional: instance.transaction !== false,
       overrides: readOverrides(instance),
       run: (direction, sink) => this.withSink(sink, (runner) => (instance[direction] as (qr: QueryRunner) => Promise<void>).call(instance, runner)),
-      record: (direction, sink) => this.record(direction, new TypeOrmMigration(undefined, ormTimestamp, historyName), sink),
+      record: (direction, sink) => this.record(direction, new Migration(undefined, timestamp, historyName), sink),
     };
   }
 
   private executor(): MigrationExecutor {
-    return new MigrationExecutor(this.dataSource!, this.runner);
+    return new (typeorm().MigrationExecutor)(this.dataSource!, this.runner);
   }
 
   private record(direction: Direction, migration: TypeOrmMigration, sink: StatementSink): Promise<void> {
@@ -119,10 +133,10 @@ export class TypeOrmAdapter implements OrmAdapter {
     }
   }
 
-  async applied(session: MigrationSession): Promise<AppliedRecord[]> {
-    const { rows } = await session.query(`select to_regclass($1) is not null as present`, [this.historyTable]);
+  async applied(reader: Queryable): Promise<AppliedRecord[]> {
+    const { rows } = await reader.query(`select to_regclass($1) is not null as present`, [this.historyTable]);
     if (!rows[0]?.present) return [];
-    const history = await session.query(`select name from ${this.historyTable} order by id`);
+    const history = await reader.query(`select name from ${this.historyTable} order by id`);
     return history.rows.map((row) => ({ historyName: String(row.name), appliedAt: null }));
   }
 
@@ -138,6 +152,7 @@ export class TypeOrmAdapter implements OrmAdapter {
  */
 export async function typeOrmSchemaDiff(options: { dataSourceFile: string; url: string }): Promise<SchemaDiff> {
   const module = requireModule(options.dataSourceFile);
+  const { DataSource } = typeorm();
   const dataSource = [module.default, module.dataSource, ...Object.values(module)].find((v): v is DataSource => v instanceof DataSource);
   if (!dataSource) throw new ConfigError(`${options.dataSourceFile} exports no TypeORM DataSource (export default new DataSource(...))`);
   dataSource.setOptions({ url: options.url, migrations: [], logging: false, synchronize: false, migrationsRun: false });
