@@ -26,10 +26,14 @@ export function freshTimestamp(dir: string, now = new Date()): string {
  * Writes a migration named `YYYYMMDDHHmm__description` with the ORM's own file shape; for
  * TypeORM the class name ends with the same instant in epoch milliseconds (TypeORM's order key).
  */
-export function writeMigration(options: { orm: OrmName; dir: string; description: string; diff: SchemaDiff; now?: Date }): string {
-  if (!DESCRIPTION.test(options.description)) {
-    throw new ConfigError(`"${options.description}" is not a migration description: use lower-case words joined by _, e.g. add_refund_reason`);
+export function checkDescription(description: string): void {
+  if (!DESCRIPTION.test(description)) {
+    throw new ConfigError(`"${description}" is not a migration description: use lower-case words joined by _, e.g. add_refund_reason`);
   }
+}
+
+export function writeMigration(options: { orm: OrmName; dir: string; description: string; diff: SchemaDiff; now?: Date }): string {
+  checkDescription(options.description);
   const prefix = freshTimestamp(options.dir, options.now);
   const name = `${prefix}__${options.description}`;
   const ms = timestampOf(name)!;

@@ -11,7 +11,13 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
   } else {
     for (const r of results) {
       if (!r.statements.length) ctx.out.result(`${r.app}: entities match the database`);
-      else ctx.out.result(`${r.app}: entities differ from the database; \`migrate generate <description> --app ${r.app}\` would write:\n${r.statements.map((s) => `  ${s};`).join('\n')}`);
+      else {
+        ctx.out.result(`${r.app}: entities differ from the database; \`migrate generate <description> --app ${r.app}\` would write:\n${r.statements.map((s) => `  ${s};`).join('\n')}`);
+        const drops = r.statements.filter((s) => /^drop table/i.test(s));
+        if (r.orm === 'mikro-orm' && drops.length) {
+          ctx.out.result(`  (MikroORM drops tables it has no entity for: if they belong to another app, list them in the app's schemaGenerator.skipTables)`);
+        }
+      }
     }
   }
   return drift.length ? 4 : 0;

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { ConfigError, writeMigration } from '@zdm/migrator';
+import { checkDescription, ConfigError, writeMigration } from '@zdm/migrator';
 import type { CommandContext } from '../context';
 import { migrationsDir, schemaDiff } from './schema-diff';
 
@@ -8,6 +8,7 @@ export async function generateCommand(ctx: CommandContext, description: string):
   const apps = ctx.apps();
   if (apps.length !== 1) throw new ConfigError(`generate works on one app: add --app <name> (one of ${ctx.config.apps.map((a) => a.name).join(', ')})`);
   const [app] = apps;
+  checkDescription(description);
   const diff = await schemaDiff(ctx, app);
   if (!diff.up.length) {
     if (ctx.out.json) ctx.out.document({ app: app.name, file: null, statements: [] });

@@ -4,6 +4,9 @@ import { ConfigError, type SchemaDiff } from '@zdm/migrator';
 import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
 
+/** The toolkit's own tables. */
+export const TOOLKIT_TABLES = ['migration_runs', 'migration_progress'];
+
 /** The entities of an app against its live database, through the app's own ORM config. */
 export async function schemaDiff(ctx: CommandContext, app: ResolvedApp): Promise<SchemaDiff> {
   const [{ target }] = await ctx.connect([app]);
@@ -16,7 +19,8 @@ export async function schemaDiff(ctx: CommandContext, app: ResolvedApp): Promise
   if (!app.mikroOrmConfig) throw new ConfigError(`app "${app.name}" has no mikroOrmConfig in ${ctx.config.file}: point it at the app's MikroORM config file`);
    
   const { mikroOrmSchemaDiff } = require('@zdm/migrator/mikro-orm') as typeof import('@zdm/migrator/mikro-orm');
-  return mikroOrmSchemaDiff({ configFile: join(ctx.config.rootDir, app.mikroOrmConfig), url: target.url });
+  const historyTables = ctx.config.apps.map((a) => a.historyTable ?? (a.orm === 'typeorm' ? 'migrations' : 'mikro_orm_migrations'));
+  return mikroOrmSchemaDiff({ configFile: join(ctx.config.rootDir, app.mikroOrmConfig), url: target.url, skipTables: [...TOOLKIT_TABLES, ...historyTables] });
 }
 
 /** Where new migrations of an app go: its first migrations folder (the static part of its first glob). */

@@ -181,11 +181,14 @@ export class MikroOrmAdapter implements OrmAdapter {
 }
 
 /** What MikroORM's schema generator would change: the entities of the app's config file against the live database. */
-export async function mikroOrmSchemaDiff(options: { configFile: string; url: string }): Promise<SchemaDiff> {
+export async function mikroOrmSchemaDiff(options: { configFile: string; url: string; skipTables?: string[] }): Promise<SchemaDiff> {
   const module = requireModule(options.configFile);
   let config = (module.default ?? module.config ?? module) as Options | (() => Options | Promise<Options>);
   if (typeof config === 'function') config = await config();
-  const orm = await mikroOrm().MikroORM.init({ ...(config as Options), clientUrl: options.url, debug: false });
+  const own = config as Options;
+  // the toolkit's tables and the other apps' history tables are never this app's to drop
+  const skipTables = [...(own.schemaGenerator?.skipTables ?? []), ...(options.skipTables ?? [])];
+  const orm = await mikroOrm().MikroORM.init({ ...own, clientUrl: options.url, debug: false, schemaGenerator: { ...own.schemaGenerator, skipTables } });
   try {
     const diff = await orm.schema.getUpdateSchemaMigrationSQL({ wrap: false });
     const split = (sql: string) => sql.split(/;\s*\n/).map((s) => s.trim().replace(/;$/, '')).filter(Boolean);
