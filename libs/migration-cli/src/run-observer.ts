@@ -99,6 +99,16 @@ export class RunObserver {
     }
   };
 
+  /** A backfill's batch: counted in backfill_rows_total and backfill_batch_duration_seconds. */
+  backfillBatch(job: string, rows: number, seconds: number): void {
+    this.metrics.backfillBatch(job, rows, seconds);
+  }
+
+  /** A backfill that failed after its batch retries. */
+  backfillFailed(job: string, error: unknown): void {
+    this.alert({ kind: 'backfill_failed', job, summary: `backfill ${job} failed`, error: (error as Error)?.message ?? String(error) });
+  }
+
   async finish(summary: RunSummary): Promise<void> {
     if (summary.error instanceof LockWaitTimeoutError) this.alert({ kind: 'lock_wait_timeout', summary: 'a migration run gave up waiting for the run lock', error: summary.error.message });
     const report: RunReport = {

@@ -38,6 +38,7 @@ export async function backfillCommand(ctx: CommandContext, jobName: string | und
   const observer = new RunObserver(ctx, settings, { command: 'backfill' });
   const abort = new AbortController();
   const stop = onStopSignals(() => abort.abort());
+  let failed = false;
   try {
     return await runBackfillCommand({
       url: target.url,
@@ -52,9 +53,14 @@ export async function backfillCommand(ctx: CommandContext, jobName: string | und
       stderr: ctx.streams.stderr,
       isTTY: ctx.streams.isTTY,
       signal: abort.signal,
+      onRows: (job, rows, seconds) => observer.backfillBatch(job, rows, seconds),
     });
+  } catch (error) {
+    failed = true;
+    if ((error as { exitCode?: number }).exitCode === 1) observer.backfillFailed(jobName ?? '', error);
+    throw error;
   } finally {
     stop();
-    await observer.finish({ runId: ctx.runId, status: 'ok', durationMs: 0, migrations: [], reverted: [] });
+    await observer.finish({ runId: ctx.runId, status: failed ? 'failed' : 'ok', durationMs: 0, migrations: [], reverted: [] });
   }
 }

@@ -1,0 +1,84 @@
+import { SingleBar } from 'cli-progress';
+import type { BackfillJob } from './backfill-job';
+import { backfillStatus, runBackfill, type BackfillProgress } from './backfill.runner';
+import { UnknownBackfillJobError } from './errors/unknown-backfill-job.error';
+
+export interface BackfillCommandOptions {
+  url: string;
+  jobs: BackfillJob[];
+  job?: string;
+  status?: boolean;
+  batchSize?: number;
+  workers?: number;
+  maxRowsPerSecond?: number;
+  json?: boolean;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  isTTY: boolean;
+  signal?: AbortSignal;
+  onBatchError?: (job: string, error: unknown, attempt: number) => void;
+  onRows?: (job: string, rows: number, seconds: number) => void;
+}
+
+const eta = (p: BackfillProgress) => (p.etaSeconds === null ? '?' : p.etaSeconds < 120 ? `${p.etaSeconds} s` : `${Math.round(p.etaSeconds / 60)} min`);
+
+/** `migrate backfill <job>` and `migrate backfill --status`; resolves to the exit code. */
+export async function runBackfillCommand(options: BackfillCommandOptions): Promise<number> {
+  const { stdout, stderr } = options;
+  if (options.status) {
+    const rows = await backfillStatus(options.url);
+    const registered = options.jobs.map((j) => j.name);
+    if (options.json) {
+      stdout.write(JSON.stringify({ registered, progress: rows }) + '\n');
+      return 0;
+    }
+    stdout.write(`registered jobs: ${registered.join(', ') || 'none'}\n`);
+    if (!rows.length) stdout.write('no backfill has run yet\n');
+    for (const r of rows) {
+      const total = r.estimatedTotal ? ` of ~${r.estimatedTotal}` : '';
+      stdout.write(`${r.job} range ${r.rangeId} (${r.rangeStart}..${r.rangeEnd}): ${r.status}, ${r.rowsDone}${total} rows, at key ${r.lastKey}, updated ${r.updatedAt}${r.owner ? `, by ${r.owner}` : ''}${r.lastError ? `, last error: ${r.lastError}` : ''}\n`);
+    }
+    return 0;
+  }
+  const job = options.jobs.find((j) => j.name === options.job);
+  if (!job) throw new UnknownBackfillJobError(options.job ?? '', options.jobs.map((j) => j.name));
+
+  let bar: SingleBar | undefined;
+  let lastLine = 0;
+  const onProgress = (p: BackfillProgress) => {
+    if (options.isTTY) {
+      if (!bar) {
+        bar = new SingleBar({ format: `${job.name} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_text}{paused}`, stream: stderr, hideCursor: true });
+        bar.start(p.estimatedTotal ?? p.rowsDone, p.rowsDone, { rate: 0, eta_text: '?', paused: '' });
+      }
+      bar.setTotal(Math.max(p.estimatedTotal ?? 0, p.rowsDone));
+      bar.update(p.rowsDone, { rate: p.rowsPerSecond, eta_text: eta(p), paused: p.paused ? ` | ${p.paused}` : '' });
+    } else if (Date.now() - lastLine >= 1000 || p.paused) {
+      lastLine = Date.now();
+      const total = p.estimatedTotal ? ` of ~${p.estimatedTotal} (${Math.min(100, Math.round((100 * p.rowsDone) / Math.max(p.estimatedTotal, 1)))}%)` : '';
+      stderr.write(`${job.name}: ${p.rowsDone}${total} rows, ${p.rowsPerSecond} rows/s, ETA ${eta(p)}, batch ${p.batchSize}${p.paused ? `; ${p.paused}` : ''}\n`);
+    }
+  };
+  try {
+    const result = await runBackfill({
+      url: options.url,
+      job,
+      batchSize: options.batchSize,
+      workers: options.workers,
+      maxRowsPerSecond: options.maxRowsPerSecond,
+      signal: options.signal,
+      onProgress,
+      onBatch: (rows, seconds) => options.onRows?.(job.name, rows, seconds),
+      onBatchError: (error, attempt) => {
+        stderr.write(`${job.name}: batch failed (attempt ${attempt}): ${(error as Error).message}\n`);
+        options.onBatchError?.(job.name, error, attempt);
+      },
+    });
+    bar?.stop();
+    if (options.json) stdout.write(JSON.stringify(result) + '\n');
+    else stdout.write(`${job.name}: ${result.status === 'done' ? 'done' : 'stopped, resumable'}, ${result.rows} rows in ${(result.durationMs / 1000).toFixed(1)} s (${result.rowsPerSecond} rows/s)\n`);
+    return result.status === 'done' ? 0 : 130;
+  } finally {
+    bar?.stop();
+  }
+}

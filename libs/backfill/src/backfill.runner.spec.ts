@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { holdInTransaction, waitFor } from '../../../test/support/sessions';
+import { defineBackfill } from './backfill-job';
+import { runBackfill } from './backfill.runner';
+import { BackfillBusyError } from './errors/backfill-busy.error';
+import { BackfillFailedError } from './errors/backfill-failed.error';
+import { readProgress } from './progress-table';
+
+const CHARGEBACKS = `
+  CREATE TABLE "chargebacks" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "payment_id" uuid NOT NULL, "amount_minor" bigint NOT NULL, "currency" character(3) NOT NULL, "status" character varying(32) NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "utr" character varying(64), "reported_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_64643c031958b172f11fa1bc9e4" PRIMARY KEY ("id"));
+  CREATE INDEX "idx_chargebacks_utr" ON "chargebacks" ("utr");
+  -- every row change is logged, to prove none is done twice
+  CREATE TABLE updates (id bigint not null);
+  CREATE FUNCTION log_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO updates VALUES (NEW.id); RETURN NEW; END $$;
+  CREATE TRIGGER log_update AFTER UPDATE ON chargebacks FOR EACH ROW EXECUTE FUNCTION log_update();`;
+
+const job = defineBackfill({ name: 'chargebacks-reported-at', table: 'chargebacks', set: 'reported_at = created_at', where: 'reported_at IS NULL' });
+
+async function seed(db: TestDatabase, rows: number): Promise<void> {
+  await db.query(CHARGEBACKS);
+  if (rows) await db.query(`insert into chargebacks (payment_id, amount_minor, currency, status, created_at) select gen_random_uuid(), i, 'USD', 'open', now() - i * interval '1 second' from generate_series(1, $1) i`, [rows]);
+}
+
+async function counts(db: TestDatabase) {
+  const [row] = await db.query<{ left: number; updates: number; distinct: number; max_repeat: number }>(`
+    select (select count(*)::int from chargebacks where reported_at is distinct from created_at) as left,
+           (select count(*)::int from updates) as updates,
+           (select count(distinct id)::int from updates) as distinct,
+           (select coalesce(max(c), 0)::int from (select count(*) as c from updates group by id) x) as max_repeat`);
+  return row;
+}
+
+describe('runBackfill against a real server', () => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await createTestDatabase('backfill');
+  });
+  afterEach(() => db.drop());
+
+  it('moves every row once, in batches, and records progress', async () => {
+    await seed(db, 30_000);
+    const result = await runBackfill({ url: db.url, job, batchSize: 2_000 });
+    expect(result).toMatchObject({ status: 'done', rows: 30_000 });
+    expect(await counts(db)).toEqual({ left: 0, updates: 30_000, distinct: 30_000, max_repeat: 1 });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const [progress] = await readProgress(client, job.name);
+    await client.end();
+    expect(progress).toMatchObject({ status: 'done', rowsDone: 30_000, estimatedTotal: 30_000 });
+  });
+
+  it('finishes at once on an empty table', async () => {
+    await seed(db, 0);
+    expect(await runBackfill({ url: db.url, job })).toMatchObject({ status: 'done', rows: 0 });
+  });
+
+  it('resumes where a process killed with SIGKILL stopped: every row done, none twice, nothing from zero', async () => {
+    await seed(db, 60_000);
+    const script = `require(${JSON.stringify(join(__dirname, '../dist/index.js'))}).runBackfill({ url: process.env.URL, job: ${JSON.stringify(job)}, batchSize: 1000, maxRowsPerSecond: 15000 })`;
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, URL: db.url }, stdio: 'ignore' });
+    await waitFor(async () => (await counts(db)).updates >= 10_000 || undefined, 30_000, 50);
+    child.kill('SIGKILL');
+    await new Promise((done) => child.on('close', done));
+    const before = await counts(db);
+    expect(before.left).toBeGreaterThan(0);
+    const result = await runBackfill({ url: db.url, job });
+    expect(result.rows).toBe(before.left);
+    const after = await counts(db);
+    expect(after).toEqual({ left: 0, updates: 60_000, distinct: 60_000, max_repeat: 1 });
+  });
+
+  it('skips rows an app transaction holds, and does them once it lets go', async () => {
+    await seed(db, 10_000);
+    const app = await holdInTransaction(db.url, 'select * from chargebacks where id between 5000 and 5099 for update', 'payments-app');
+    const run = runBackfill({ url: db.url, job, batchSize: 1_000 });
+    await waitFor(async () => (await counts(db)).updates >= 9_900 || undefined);
+    expect((await counts(db)).left).toBe(100);
+    await app.release();
+    expect(await run).toMatchObject({ status: 'done', rows: 10_000 });
+    expect(await counts(db)).toEqual({ left: 0, updates: 10_000, distinct: 10_000, max_repeat: 1 });
+  });
+
+  it('splits the key range over two workers, each row done once', async () => {
+    await seed(db, 20_000);
+    const result = await runBackfill({ url: db.url, job, workers: 2, batchSize: 1_000 });
+    expect(result).toMatchObject({ status: 'done', rows: 20_000, ranges: 2 });
+    expect(await counts(db)).toEqual({ left: 0, updates: 20_000, distinct: 20_000, max_repeat: 1 });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const ranges = await readProgress(client, job.name);
+    await client.end();
+    expect(ranges.map((r) => [r.rangeId, r.status, r.rowsDone])).toEqual([
+      [0, 'done', 10_000],
+      [1, 'done', 10_000],
+    ]);
+  });
+
+  it('retries a failing batch with backoff, reports each failure, then marks the job failed', async () => {
+    await seed(db, 5_000);
+    const failing = defineBackfill({ ...job, name: 'divide-by-zero', set: 'amount_minor = amount_minor / (id - 2500)' });
+    const errors: number[] = [];
+    const run = runBackfill({ url: db.url, job: failing, batchSize: 1_000, maxBatchRetries: 3, onBatchError: (_e, attempt) => errors.push(attempt) });
+    await expect(run).rejects.toBeInstanceOf(BackfillFailedError);
+    await expect(run).rejects.toThrow(/backfill divide-by-zero failed after 3 attempts of its batch: division by zero; fix the cause, then run it again: it resumes where it stopped/);
+    expect(errors).toEqual([1, 2, 3]);
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const [progress] = await readProgress(client, 'divide-by-zero');
+    await client.end();
+    expect(progress).toMatchObject({ status: 'failed', lastError: 'division by zero' });
+    // the batches before the failing row committed with their checkpoint; nothing after it ran
+    expect(progress.rowsDone).toBeGreaterThan(0);
+    expect(progress.rowsDone).toBeLessThan(2_500);
+    expect((await counts(db)).updates).toBe(progress.rowsDone);
+  });
+
+  it('lets one owner run a job at a time: a second runner waits, then gives up', async () => {
+    await seed(db, 200_000);
+    const abort = new AbortController();
+    const first = runBackfill({ url: db.url, job, batchSize: 500, maxRowsPerSecond: 20_000, owner: 'first', signal: abort.signal });
+    await waitFor(async () => (await counts(db)).updates > 0 || undefined);
+    const second = runBackfill({ url: db.url, job, ownerWaitMs: 500, owner: 'second' });
+    await expect(second).rejects.toBeInstanceOf(BackfillBusyError);
+    await expect(second).rejects.toThrow(/is running elsewhere \(first\)/);
+    abort.abort();
+    expect(await first).toMatchObject({ status: 'stopped' });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const [progress] = await readProgress(client, job.name);
+    await client.end();
+    expect(progress).toMatchObject({ status: 'paused', owner: 'first' });
+    expect((await runBackfill({ url: db.url, job })).status).toBe('done');
+    expect((await counts(db)).max_repeat).toBe(1);
+  });
+});

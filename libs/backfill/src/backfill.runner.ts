@@ -1,0 +1,268 @@
+import { hostname } from 'node:os';
+import { Client } from 'pg';
+import type { BackfillJob } from './backfill-job';
+import { BackfillBusyError } from './errors/backfill-busy.error';
+import { BackfillFailedError } from './errors/backfill-failed.error';
+import { ensureProgressTable, planRanges, readProgress, resetJob, setRangeStatus, PROGRESS_TABLE, type ProgressRow } from './progress-table';
+import { quoteQualified } from './sql';
+
+export interface BackfillProgress {
+  job: string;
+  rowsDone: number;
+  estimatedTotal: number | null;
+  rowsPerSecond: number;
+  etaSeconds: number | null;
+  batchSize: number;
+  /** Why the job is holding back right now, if it is. */
+  paused?: string;
+}
+
+export interface BackfillResult {
+  job: string;
+  status: 'done' | 'stopped';
+  /** Rows this run changed. */
+  rows: number;
+  durationMs: number;
+  rowsPerSecond: number;
+  ranges: number;
+}
+
+export interface BackfillOptions {
+  url: string;
+  job: BackfillJob;
+  batchSize?: number;
+  /** Splits the key range over this many workers, each with its own connection and lock. */
+  workers?: number;
+  maxRowsPerSecond?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: BackfillProgress) => void;
+  onBatchError?: (error: unknown, attempt: number) => void;
+  onBatch?: (rows: number, seconds: number) => void;
+  /** Attempts of one batch in all before the job fails (default 5). */
+  maxBatchRetries?: number;
+  /** Hold back while this many sessions wait for locks on the table, or while replicas lag this much. */
+  pauseWhen?: { lockWaitingSessions?: number; replicationLagMs?: number };
+  /** How long to wait for another owner of the job (default 10 minutes). */
+  ownerWaitMs?: number;
+  /** Who runs it, for the progress table (default host:pid). */
+  owner?: string;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((done) => {
+    if (signal?.aborted) return done();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
+  });
+
+const MIN_BATCH = 100;
+const MAX_BATCH = 50_000;
+
+/** Shared counters of one run, over all workers. */
+class RunMeter {
+  rows = 0;
+  readonly started = performance.now();
+  constructor(
+    readonly job: string,
+    readonly doneBefore: number,
+    readonly estimatedTotal: number | null,
+  ) {}
+  rate(): number {
+    const seconds = (performance.now() - this.started) / 1000;
+    return seconds > 0 ? this.rows / seconds : 0;
+  }
+  progress(batchSize: number, paused?: string): BackfillProgress {
+    const rowsDone = this.doneBefore + this.rows;
+    const rate = this.rate();
+    const left = this.estimatedTotal === null ? null : Math.max(this.estimatedTotal - rowsDone, 0);
+    return { job: this.job, rowsDone, estimatedTotal: this.estimatedTotal, rowsPerSecond: Math.round(rate), etaSeconds: left !== null && rate > 0 ? Math.round(left / rate) : null, batchSize, paused };
+  }
+}
+
+/**
+ * Runs a backfill to the end: keyset batches by primary key, each ONE statement that picks the
+ * next rows with FOR UPDATE SKIP LOCKED, changes them and moves the checkpoint in
+ * migration_progress, so a process killed at any moment resumes exactly where it stopped.
+ */
+export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
+  const { job } = options;
+  const table = quoteQualified(job.table);
+  const key = quoteQualified(job.keyColumn ?? 'id');
+  const admin = new Client({ connectionString: options.url, application_name: `zdm-backfill ${job.name}` });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  let meter: RunMeter;
+  let ranges: ProgressRow[];
+  try {
+    await ensureProgressTable(admin);
+    ranges = await readProgress(admin, job.name);
+    if (!ranges.length || ranges.every((r) => r.status === 'done')) {
+      // a fresh job, or a done job run again (rows may have arrived since): plan the key range anew
+      if (ranges.length) await resetJob(admin, job.name);
+      const { rows } = await admin.query(`select min(${key})::text as min, max(${key})::text as max from ${table}`);
+      if (rows[0].min === null) return { job: job.name, status: 'done', rows: 0, durationMs: 0, rowsPerSecond: 0, ranges: 0 };
+      const estimate = await estimateRows(admin, table, job.where);
+      await planRanges(admin, job.name, rows[0].min, rows[0].max, Math.max(1, options.workers ?? 1), estimate);
+      ranges = await readProgress(admin, job.name);
+    }
+    meter = new RunMeter(job.name, ranges.reduce((n, r) => n + r.rowsDone, 0), ranges[0]?.estimatedTotal ?? null);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+  const queue = ranges.filter((r) => r.status !== 'done');
+  const workers = Math.max(1, Math.min(options.workers ?? 1, queue.length));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let range = queue.shift(); range; range = queue.shift()) await runRange(options, range, meter);
+    }),
+  );
+  const durationMs = Math.round(performance.now() - meter.started);
+  const status = options.signal?.aborted ? 'stopped' : 'done';
+  return { job: job.name, status, rows: meter.rows, durationMs, rowsPerSecond: Math.round(meter.rate()), ranges: ranges.length };
+}
+
+/** Rows still to do: a count when it is quick, the planner's estimate otherwise. */
+async function estimateRows(client: Client, table: string, where: string): Promise<number | null> {
+  try {
+    await client.query(`set statement_timeout = '5s'`);
+    const { rows } = await client.query(`select count(*)::bigint as n from ${table} where ${where}`);
+    return Number(rows[0].n);
+  } catch {
+    const { rows } = await client.query(`select reltuples::bigint as n from pg_class where oid = to_regclass($1)`, [table]);
+    return rows[0]?.n > 0 ? Number(rows[0].n) : null;
+  } finally {
+    await client.query(`set statement_timeout = 0`);
+  }
+}
+
+/** One worker on one key range, with the range's session advisory lock on its own connection. */
+async function runRange(options: BackfillOptions, range: ProgressRow, meter: RunMeter): Promise<void> {
+  const { job, signal } = options;
+  const table = quoteQualified(job.table);
+  const key = quoteQualified(job.keyColumn ?? 'id');
+  const owner = options.owner ?? `${hostname()}:${process.pid}`;
+  const client = new Client({ connectionString: options.url, application_name: `zdm-backfill ${job.name}` });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await takeOwnership(client, job.name, range.rangeId, options.ownerWaitMs ?? 600_000, signal);
+    if (signal?.aborted) return;
+    await setRangeStatus(client, job.name, range.rangeId, 'running', { owner });
+    // a batch never waits long for a table lock; a blocked batch is retried like a failed one
+    await client.query(`set lock_timeout = '2s'; set statement_timeout = '60s'`);
+    const batchSql = `
+      with batch as (
+        select ${key} as zdm_key from ${table}
+         where ${key} > $1 and ${key} <= $2 and (${job.where})
+         order by ${key} limit $3
+         for update skip locked
+      ), changed as (
+        -- "= any(array)" keeps the update on the primary key index; a join to the CTE would hash a scan of the whole table
+        update ${table} as t set ${job.set} where t.${key} = any(array(select zdm_key from batch)) returning t.${key} as zdm_key
+      ), stats as (
+        select count(*)::int as n, max(zdm_key)::text as last from changed
+      )
+      update ${PROGRESS_TABLE} p set rows_done = p.rows_done + stats.n, last_key = coalesce(stats.last::bigint, p.last_key), updated_at = now()
+        from stats where p.job = $4 and p.range_id = $5
+      returning stats.n, stats.last`;
+    const remainingSql = `select count(*)::int as n from (select 1 from ${table} where ${key} >= $1 and ${key} <= $2 and (${job.where}) limit 1000) r`;
+    let lastKey = range.lastKey;
+    let size = options.batchSize ?? job.batchSize ?? 5_000;
+    const target = job.targetBatchMs ?? 200;
+    let lastPauseCheck = 0;
+    while (!signal?.aborted) {
+      if (Date.now() - lastPauseCheck > 1000) {
+        lastPauseCheck = Date.now();
+        const reason = await pauseReason(client, table, options.pauseWhen);
+        if (reason) {
+          options.onProgress?.(meter.progress(size, reason));
+          await sleep(1000, signal);
+          continue;
+        }
+      }
+      const started = performance.now();
+      const { n, last } = await batchWithRetries(client, batchSql, [lastKey, range.rangeEnd, size, job.name, range.rangeId], options);
+      const ms = performance.now() - started;
+      meter.rows += n;
+      options.onBatch?.(n, ms / 1000);
+      if (last !== null) lastKey = last;
+      options.onProgress?.(meter.progress(size));
+      if (n < size) {
+        // the range is exhausted for this pass; rows an app transaction held were skipped: go round again
+        const { rows } = await client.query(remainingSql, [range.rangeStart, range.rangeEnd]);
+        if (rows[0].n === 0) {
+          await setRangeStatus(client, job.name, range.rangeId, 'done');
+          return;
+        }
+        options.onProgress?.(meter.progress(size, `${rows[0].n >= 1000 ? '1000+' : rows[0].n} rows held by other transactions; going round again`));
+        lastKey = (BigInt(range.rangeStart) - 1n).toString();
+        await setRangeStatus(client, job.name, range.rangeId, 'running', { lastKey });
+        await sleep(200, signal);
+        continue;
+      }
+      size = Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, size * Math.min(2, Math.max(0.5, target / Math.max(ms, 1))))));
+      if (options.maxRowsPerSecond) {
+        const ahead = (meter.rows / options.maxRowsPerSecond) * 1000 - (performance.now() - meter.started);
+        if (ahead > 0) await sleep(ahead, signal);
+      }
+    }
+    await setRangeStatus(client, job.name, range.rangeId, 'paused');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function takeOwnership(client: Client, job: string, rangeId: number, waitMs: number, signal?: AbortSignal): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await client.query(`select pg_try_advisory_lock(hashtext($1)) as mine`, [`zdm:backfill:${job}:${rangeId}`]);
+    if (rows[0].mine || signal?.aborted) return;
+    if (Date.now() - started > waitMs) {
+      const { rows: owners } = await client.query(`select owner from ${PROGRESS_TABLE} where job = $1 and range_id = $2`, [job, rangeId]);
+      throw new BackfillBusyError(job, owners[0]?.owner ?? null, Date.now() - started);
+    }
+    await sleep(250 + Math.random() * 250, signal);
+  }
+}
+
+async function batchWithRetries(client: Client, sql: string, params: unknown[], options: BackfillOptions): Promise<{ n: number; last: string | null }> {
+  const attempts = options.maxBatchRetries ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { rows } = await client.query(sql, params);
+      return { n: rows[0]?.n ?? 0, last: rows[0]?.last ?? null };
+    } catch (error) {
+      options.onBatchError?.(error, attempt);
+      if (attempt >= attempts || options.signal?.aborted) {
+        const [job, rangeId] = [params[3] as string, params[4] as number];
+        await setRangeStatus(client, job, rangeId, 'failed', { lastError: (error as Error).message }).catch(() => undefined);
+        throw new BackfillFailedError(job, attempt, error);
+      }
+      await sleep(Math.min(200 * 2 ** (attempt - 1), 5000) * (0.5 + Math.random() / 2), options.signal);
+    }
+  }
+}
+
+async function pauseReason(client: Client, table: string, when: BackfillOptions['pauseWhen']): Promise<string | undefined> {
+  const waiting = when?.lockWaitingSessions ?? 5;
+  const lagMs = when?.replicationLagMs ?? 10_000;
+  const { rows } = await client.query(
+    `select (select count(*)::int from pg_locks where not granted and relation = to_regclass($1)) as waiting,
+            (select coalesce(max(extract(epoch from replay_lag) * 1000), 0)::int from pg_stat_replication) as lag`,
+    [table],
+  );
+  if (rows[0].waiting >= waiting) return `${rows[0].waiting} sessions wait for locks on ${table}`;
+  if (rows[0].lag >= lagMs) return `replicas lag ${rows[0].lag} ms`;
+  return undefined;
+}
+
+/** Every job's progress rows (for `migrate backfill --status`). */
+export async function backfillStatus(url: string): Promise<ProgressRow[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await readProgress(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,5 @@
+export const BACKFILL_OPTIONS = Symbol('BACKFILL_OPTIONS');
+/** Every minute: the design's cadence. */
+export const DEFAULT_BACKFILL_SCHEDULE = '0 * * * * *';
+/** A tick stops taking batches after this long, so ticks of one job never overlap. */
+export const DEFAULT_TICK_BUDGET_MS = 50_000;

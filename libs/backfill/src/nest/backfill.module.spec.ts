@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
+import { waitFor } from '../../../../test/support/sessions';
+import { defineBackfill } from '../backfill-job';
+import type { BackfillAlert } from './backfill-module-options';
+import { BackfillModule } from './backfill.module';
+
+describe('BackfillModule on @nestjs/schedule', () => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await createTestDatabase('backfill_nest');
+    await db.query(`create table items (id bigint generated always as identity primary key, n int not null, doubled int)`);
+    await db.query(`insert into items (n) select i from generate_series(1, 3000) i`);
+  });
+  afterEach(() => db.drop());
+
+  async function boot(jobs: Parameters<typeof BackfillModule.forRoot>[0]['jobs'], alerts: BackfillAlert[], rows: number[]) {
+    @Module({ imports: [BackfillModule.forRoot({ url: db.url, jobs, alert: (a) => void alerts.push(a), onBatch: (_job, n) => void rows.push(n) })] })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    await app.init();
+    return app;
+  }
+
+  it('runs a job on its schedule until every row is done', async () => {
+    const alerts: BackfillAlert[] = [];
+    const rows: number[] = [];
+    const app = await boot([defineBackfill({ name: 'items-doubled', table: 'items', set: 'doubled = n * 2', where: 'doubled IS NULL', schedule: '* * * * * *', batchSize: 1000 })], alerts, rows);
+    try {
+      await waitFor(async () => (await db.query<{ left: number }>(`select count(*)::int as left from items where doubled is null`))[0].left === 0 || undefined, 10_000);
+      expect(rows.reduce((a, b) => a + b, 0)).toBe(3000);
+      expect(alerts).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('never swallows a failing tick: it reaches the alert hook', async () => {
+    const alerts: BackfillAlert[] = [];
+    const app = await boot([defineBackfill({ name: 'broken', table: 'items', set: 'doubled = n / 0', where: 'doubled IS NULL', schedule: '* * * * * *' })], alerts, []);
+    try {
+      await waitFor(async () => alerts.length > 0 || undefined, 20_000);
+      expect(alerts[0]).toMatchObject({ kind: 'backfill_failed', job: 'broken', error: expect.stringMatching(/division by zero/) });
+    } finally {
+      await app.close();
+    }
+  }, 30_000);
+});
