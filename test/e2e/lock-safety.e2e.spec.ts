@@ -68,7 +68,7 @@ describe('lock-safe execution under live traffic', () => {
     const report = await holdActive(db.url, 2.5, 'long-report');
     const result = await runMigrate(['up', '--app', 'payments'], { env: env({ MIGRATION_STATEMENT_WARN: '700ms' }) });
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(new RegExp(`warning: payments/202401151000__chargebacks_add_utr_reported_at: a statement has run \\d+ ms.*blocked by pid ${report.pid} \\(long-report\\)`));
+    expect(result.stderr).toMatch(new RegExp(`warn: payments/202401151000__chargebacks_add_utr_reported_at: a statement has run \\d+ ms.*blocked by pid ${report.pid} \\(long-report\\)`));
     expect(await indexState(db, 'idx_chargebacks_utr')).toBe('true');
   });
 

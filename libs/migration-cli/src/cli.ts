@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { createRedactor } from '@zdm/observability';
+import { createLogger, createRedactor } from '@zdm/observability';
 import { backfillCommand } from './commands/backfill.command';
 import { checkCommand } from './commands/check.command';
 import { downCommand } from './commands/down.command';
@@ -138,12 +138,18 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
 /** An error as one line naming the problem and the fix, with the exit code of its kind; no stack trace unless --verbose. */
 function report(error: unknown, io: Streams, context: CommandContext | undefined, global: GlobalOptions): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-  const redact = context?.out.redact ?? createRedactor(io.env);
   const e = error as Error & { exitCode?: number };
   const exitCode = typeof e.exitCode === 'number' ? e.exitCode : 1;
   const message = e instanceof Error ? e.message : String(error);
-  if (global.json) io.stdout.write(redact(JSON.stringify({ type: 'error', error: { message, exitCode } })) + '\n');
-  io.stderr.write(redact(`error: ${message}`) + '\n');
-  if (global.verbose && e instanceof Error && e.stack) io.stderr.write(redact(String((e.cause as Error | undefined)?.stack ?? e.stack)) + '\n');
+  if (context) {
+    context.out.error(message, { exitCode });
+    if (global.json) context.out.document({ type: 'error', error: { message, exitCode } });
+  } else {
+    // a mistake found before the config was read (the config itself, a flag): the same logger, built from the raw environment
+    const redactor = createRedactor(io.env);
+    createLogger({ env: io.env, redactor, stream: io.stderr, isTTY: io.isTTY }).error({ exitCode }, message);
+    if (global.json) io.stdout.write(redactor(JSON.stringify({ type: 'error', error: { message, exitCode } })) + '\n');
+  }
+  if (global.verbose && e instanceof Error && e.stack) io.stderr.write((context?.out.redact ?? createRedactor(io.env))(String((e.cause as Error | undefined)?.stack ?? e.stack)) + '\n');
   return exitCode;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { loadEnv, type Env } from '@zdm/db';
 import { ConfigError, MigrationEngine, type EngineOptions } from '@zdm/migrator';
-import { createRedactor } from '@zdm/observability';
+import { createLogger, createRedactor } from '@zdm/observability';
 import { findConfig, loadConfig, type LoadedConfig, type ResolvedApp } from './config/load-config';
 import { Output } from './output';
 import { Connections, engineApp } from './runtime';
@@ -25,10 +25,10 @@ export interface Streams {
 
 /** Everything a command needs, built once from the flags, the config file and the environment. */
 export class CommandContext {
-  readonly runId = randomUUID();
   private connections?: Connections;
 
   private constructor(
+    readonly runId: string,
     readonly streams: Streams,
     readonly global: GlobalOptions,
     readonly config: LoadedConfig,
@@ -42,8 +42,11 @@ export class CommandContext {
     if (!file) throw new ConfigError(`no migrate.config.ts, .js or .json in ${streams.cwd} or above: pass --config <path>, or run \`migrate init\` to write one`);
     const config = loadConfig(file);
     const { env, files } = loadEnv(config.rootDir, streams.env);
-    const out = new Output(streams.stdout, streams.stderr, createRedactor(env), Boolean(global.json), Boolean(global.verbose));
-    const context = new CommandContext(streams, global, config, env, files, out);
+    const redactor = createRedactor(env);
+    const runId = randomUUID();
+    const logger = createLogger({ env, redactor, stream: streams.stderr, isTTY: streams.isTTY, verbose: global.verbose, bindings: { runId } });
+    const out = new Output(streams.stdout, logger, redactor, Boolean(global.json), Boolean(global.verbose));
+    const context = new CommandContext(runId, streams, global, config, env, files, out);
     out.debug(`config ${config.file}; env files: ${files.length ? files.join(', ') : 'none'}`);
     return context;
   }

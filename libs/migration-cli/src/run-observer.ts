@@ -38,7 +38,7 @@ export class RunObserver {
     private readonly settings: RunSettings,
     private readonly options: ObserverOptions,
   ) {
-    this.alerter = createAlerter(ctx.env, { redactor: ctx.out.redact, log: (line) => ctx.out.log(line) });
+    this.alerter = createAlerter(ctx.env, { redactor: ctx.out.redact, log: (line) => ctx.out.warn(line) });
     this.metrics = createMetrics();
   }
 
@@ -56,6 +56,7 @@ export class RunObserver {
         break;
       case 'migration.finished':
         this.metrics.migrationFinished(event.app, 'succeeded', event.durationMs / 1000);
+        if (event.lockWaitMs) this.metrics.lockWaited(event.lockWaitMs / 1000, 'table_lock');
         this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: event.direction === 'up' ? 'applied' : 'reverted', durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs });
         break;
       case 'migration.failed': {
@@ -124,10 +125,16 @@ export class RunObserver {
     };
     const work: Promise<unknown>[] = [...this.pending];
     if (this.options.reportFile) work.push(writeRunReport(this.options.reportFile, report, this.ctx.out.redact));
-    work.push(appendGithubSummary(this.ctx.env, report));
-    if (this.ctx.env.PUSHGATEWAY_URL) work.push(pushMetrics(this.metrics, this.ctx.env.PUSHGATEWAY_URL));
+    work.push(appendGithubSummary(this.ctx.env, report, this.ctx.out.redact));
+    if (this.ctx.env.PUSHGATEWAY_URL) {
+      work.push(
+        pushMetrics(this.metrics, this.ctx.env.PUSHGATEWAY_URL).then((r) => {
+          if (!r.ok) this.ctx.out.warn(`the metrics push to PUSHGATEWAY_URL failed: ${r.error}`);
+        }),
+      );
+    }
     if (this.options.metricsFile) work.push(writeMetricsFile(this.metrics, this.options.metricsFile));
     const results = await Promise.allSettled(work);
-    for (const r of results) if (r.status === 'rejected') this.ctx.out.log(`warning: ${(r.reason as Error)?.message ?? r.reason}`);
+    for (const r of results) if (r.status === 'rejected') this.ctx.out.warn(`${(r.reason as Error)?.message ?? r.reason}`);
   }
 }

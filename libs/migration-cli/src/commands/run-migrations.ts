@@ -48,8 +48,8 @@ function printSummary(ctx: CommandContext, command: string, summary: RunSummary)
     return;
   }
   if (summary.error) {
-    out.log(`error: ${summary.error.message}`);
-    if (out.verbose && summary.error.stack) out.log(String((summary.error.cause as Error | undefined)?.stack ?? summary.error.stack));
+    out.error(summary.error.message, { exitCode: summary.error.exitCode });
+    if (out.verbose && summary.error.stack) out.debug(String((summary.error.cause as Error | undefined)?.stack ?? summary.error.stack));
     if (summary.reverted.length) out.result(`reverted ${summary.reverted.length} migration(s) this run had applied: ${summary.reverted.map((m) => `${m.app}/${m.migration}`).join(', ')}`);
     return;
   }

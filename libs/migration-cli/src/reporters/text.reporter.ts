@@ -7,6 +7,8 @@ const oneLine = (sql: string, max = 160) => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
+const at = (event: { app: string; migration: string }) => ({ app: event.app, migration: event.migration });
+
 /** Engine events as lines for people, on stderr: each migration with its duration as it finishes. */
 export function textReporter(out: Output): (event: EngineEvent) => void {
   return (event) => {
@@ -19,41 +21,48 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
         else out.debug(`run lock on ${event.database} taken`);
         break;
       case 'migration.started':
-        out.debug(`${event.app} ${event.migration} ${event.direction} (${event.transactional ? 'in a transaction' : 'outside a transaction'})`);
+        out.debug(`${event.app} ${event.migration} ${event.direction} (${event.transactional ? 'in a transaction' : 'outside a transaction'})`, at(event));
         break;
       case 'statement.finished':
-        out.debug(`  ${event.skipped ? 'skipped (done by an earlier attempt)' : `${formatDuration(event.durationMs)}${event.rowCount !== null ? `, ${event.rowCount} rows` : ''}`}  ${oneLine(event.sql)}`);
+        out.debug(`  ${event.skipped ? 'skipped (done by an earlier attempt)' : `${formatDuration(event.durationMs)}${event.rowCount !== null ? `, ${event.rowCount} rows` : ''}`}  ${oneLine(event.sql)}`, {
+          ...at(event),
+          durationMs: event.durationMs,
+          rowCount: event.rowCount,
+        });
         break;
       case 'statement.slow':
-        out.log(
-          `warning: ${event.app}/${event.migration}: a statement has run ${formatDuration(event.elapsedMs)}` +
+        out.warn(
+          `${event.app}/${event.migration}: a statement has run ${formatDuration(event.elapsedMs)}` +
             `${event.waitEvent ? `, waiting on ${event.waitEvent}` : ''}; blocked by ${describeBlockers(event.blockers)}` +
             `${event.progress ? `; index build: ${event.progress.phase}${event.progress.percent !== null ? ` ${event.progress.percent}%` : ''}` : ''}: ${oneLine(event.sql, 100)}`,
+          { ...at(event), elapsedMs: event.elapsedMs, blockers: event.blockers.map((b) => b.pid) },
         );
         break;
       case 'migration.retrying':
-        out.log(
+        out.warn(
           `${event.app}/${event.migration}: ${event.code === '40P01' ? 'deadlock' : 'lock not granted'} (SQLSTATE ${event.code}), attempt ${event.attempt} of ${event.attempts}; ` +
             `retrying in ${formatDuration(event.delayMs)}; blocked by ${describeBlockers(event.blockers)}`,
+          at(event),
         );
         break;
       case 'index.repaired':
-        out.log(`${event.app}/${event.migration}: dropped the INVALID index ${event.index} left by an interrupted build; building it again`);
+        out.warn(`${event.app}/${event.migration}: dropped the INVALID index ${event.index} left by an interrupted build; building it again`, at(event));
         break;
       case 'migration.finished':
         out.log(
           `${event.direction === 'up' ? 'applied ' : 'reverted'} ${event.app.padEnd(10)} ${event.migration}  ${formatDuration(event.durationMs)}` +
             `${event.retries ? ` (${event.retries} lock retr${event.retries > 1 ? 'ies' : 'y'})` : ''}`,
+          { ...at(event), direction: event.direction, durationMs: event.durationMs, retries: event.retries },
         );
         break;
       case 'migration.failed':
-        out.log(`FAILED   ${event.app.padEnd(10)} ${event.migration}  ${event.direction} after ${formatDuration(event.durationMs)}`);
+        out.error(`FAILED   ${event.app.padEnd(10)} ${event.migration}  ${event.direction} after ${formatDuration(event.durationMs)}`, { ...at(event), durationMs: event.durationMs });
         break;
       case 'revert.started':
         out.log(`reverting what this run applied: ${event.migrations.map((m) => `${m.app}/${m.migration}`).join(', ')}`);
         break;
       case 'revert.finished':
-        out.log(event.ok ? `reverted ${event.reverted.length} migration(s) of this run` : `the revert stopped: ${event.error}; reverted: ${event.reverted.map((m) => `${m.app}/${m.migration}`).join(', ') || 'none'}`);
+        (event.ok ? out.log.bind(out) : out.error.bind(out))(event.ok ? `reverted ${event.reverted.length} migration(s) of this run` : `the revert stopped: ${event.error}; reverted: ${event.reverted.map((m) => `${m.app}/${m.migration}`).join(', ') || 'none'}`);
         break;
       default:
         break;
