@@ -20,6 +20,7 @@ module.exports = {
     '^@zdm/migrator/typeorm$': '<rootDir>/libs/migrator/src/adapters/typeorm.adapter',
     '^@zdm/migrator/mikro-orm$': '<rootDir>/libs/migrator/src/adapters/mikro-orm.adapter',
     '^@zdm/backfill/nest$': '<rootDir>/libs/backfill/src/nest',
+    '^@zdm/observability/nest$': '<rootDir>/libs/observability/src/nest',
     '^@zdm/(db|migrator|migration-cli|migration-lint|backfill|observability)$': '<rootDir>/libs/$1/src',
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',

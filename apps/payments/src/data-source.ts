@@ -2,10 +2,7 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { appConnection, typeOrmOptions } from '@zdm/db';
 import { DataSource } from 'typeorm';
-import { Chargeback } from './chargeback.entity';
-
-/** The entities of the payments app. */
-export const PAYMENTS_ENTITIES = [Chargeback];
+import { PAYMENTS_ENTITIES } from './entities';
 
 /**
  * The payments DataSource, for the plain TypeORM CLI too:

@@ -1,0 +1,4 @@
+import { Chargeback } from './chargeback.entity';
+
+/** The entities of the payments app. */
+export const PAYMENTS_ENTITIES = [Chargeback];

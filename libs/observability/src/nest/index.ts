@@ -1,0 +1,2 @@
+export * from './metrics.controller';
+export * from './metrics.module';
