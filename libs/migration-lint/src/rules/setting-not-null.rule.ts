@@ -1,0 +1,15 @@
+import { alterCommands, relationName, type Rule } from '../rule';
+
+export const settingNotNull: Rule = {
+  id: 'setting-not-null',
+  severity: 'warning',
+  summary: 'SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock',
+  check(s, ctx) {
+    return alterCommands(s)
+      .filter(({ subtype, relation }) => subtype === 'AT_SetNotNull' && !ctx.isNewTable(relation))
+      .map(({ cmd, relation }) => ({
+        message: `SET NOT NULL on ${relationName(relation)}.${cmd.name} reads every row while it blocks reads and writes, unless a validated CHECK (${cmd.name} IS NOT NULL) exists.`,
+        fix: `First ADD CONSTRAINT ... CHECK (${cmd.name} IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT (a weaker lock), then SET NOT NULL (no scan), then drop the check.`,
+      }));
+  },
+};
