@@ -9,6 +9,7 @@ export interface BackfillCommandOptions {
   job?: string;
   status?: boolean;
   batchSize?: number;
+  targetBatchMs?: number;
   workers?: number;
   maxRowsPerSecond?: number;
   json?: boolean;
@@ -64,6 +65,7 @@ export async function runBackfillCommand(options: BackfillCommandOptions): Promi
       url: options.url,
       job,
       batchSize: options.batchSize,
+      targetBatchMs: options.targetBatchMs,
       workers: options.workers,
       maxRowsPerSecond: options.maxRowsPerSecond,
       signal: options.signal,

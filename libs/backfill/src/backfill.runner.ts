@@ -31,6 +31,8 @@ export interface BackfillOptions {
   url: string;
   job: BackfillJob;
   batchSize?: number;
+  /** The batch duration to aim for; default the job's, else 200 ms. */
+  targetBatchMs?: number;
   /** Splits the key range over this many workers, each with its own connection and lock. */
   workers?: number;
   maxRowsPerSecond?: number;
@@ -168,7 +170,7 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
     const remainingSql = `select count(*)::int as n from (select 1 from ${table} where ${key} >= $1 and ${key} <= $2 and (${job.where}) limit 1000) r`;
     let lastKey = range.lastKey;
     let size = options.batchSize ?? job.batchSize ?? 5_000;
-    const target = job.targetBatchMs ?? 200;
+    const target = options.targetBatchMs ?? job.targetBatchMs ?? 200;
     let lastPauseCheck = 0;
     while (!signal?.aborted) {
       if (Date.now() - lastPauseCheck > 1000) {

@@ -1,4 +1,5 @@
 import { runBackfillCommand, type BackfillJob } from '@zdm/backfill';
+import { parseDuration } from '@zdm/db';
 import { ConfigError, requireModule } from '@zdm/migrator';
 import type { CommandContext } from '../context';
 import { RunObserver } from '../run-observer';
@@ -7,6 +8,7 @@ import { onStopSignals } from '../signals';
 export interface BackfillOptions {
   status?: boolean;
   batchSize?: string;
+  batchTime?: string;
   workers?: string;
   maxRowsPerSecond?: string;
 }
@@ -46,6 +48,7 @@ export async function backfillCommand(ctx: CommandContext, jobName: string | und
       job: jobName,
       status: options.status,
       batchSize: count(options.batchSize, '--batch-size'),
+      targetBatchMs: options.batchTime === undefined ? undefined : parseDuration(options.batchTime, '--batch-time'),
       workers: count(options.workers, '--workers'),
       maxRowsPerSecond: count(options.maxRowsPerSecond, '--max-rows-per-second'),
       json: ctx.out.json,
