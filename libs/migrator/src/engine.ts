@@ -324,7 +324,7 @@ export class MigrationEngine {
    * read-only transaction with short timeouts (a read the plan can't do is reported, and so are
    * the statements after it).
    */
-  private async capture(s: AppState, entry: Entry): Promise<PlannedMigration> {
+  private async capture(s: AppState, entry: Entry, readLimitMs = 5000): Promise<PlannedMigration> {
     const migration = this.loaded(s, entry);
     const planned: PlannedMigration = { name: migration.name, transactional: migration.transactional, statements: [], warnings: [] };
     let blockedRead: string | undefined;
@@ -354,7 +354,7 @@ export class MigrationEngine {
     };
     await session.query('begin read only');
     try {
-      await session.query(`select set_config('lock_timeout', '1000ms', true), set_config('statement_timeout', '5000ms', true)`);
+      await session.query(`select set_config('lock_timeout', '1000ms', true), set_config('statement_timeout', $1, true)`, [`${readLimitMs}ms`]);
       await migration.run('up', sink);
     } catch (error) {
       planned.warnings.push(`the plan stopped inside up(): ${pgErrorFields(error).message}; what follows is unknown`);
@@ -418,7 +418,8 @@ export class MigrationEngine {
     for (const s of states) {
       for (const m of pending.get(s.app.name)!) {
         if (!m.transactional) continue;
-        const concurrent = (await this.capture(s, m)).statements.find((st) => st.concurrent);
+        // a quick look only: a slow read inside up() must not hold the run up twice
+        const concurrent = (await this.capture(s, m, 1000)).statements.find((st) => st.concurrent);
         if (concurrent) throw new UnsafeTransactionError(s.app.name, m.name, concurrent.sql, s.app.orm);
       }
     }
