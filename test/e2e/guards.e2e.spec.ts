@@ -60,3 +60,24 @@ describe('MIGRATION_TIMEOUT', () => {
     expect(result.stderr).toMatch(/payments\/202401160900__slow_data_fix up failed at "SELECT pg_sleep\(5\)": canceling statement due to statement timeout \(SQLSTATE 57014\)/);
   });
 });
+
+describe('a runner with only the compiled JavaScript (a Docker image)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('compiled');
+  });
+  afterAll(() => db.drop());
+
+  it('reads the checksums of the sources from the manifest the build writes, so nothing shows as changed', async () => {
+    const compiled = join(__dirname, '../fixtures/compiled/migrate.config.json');
+    expect((await runMigrate(['up', '--app', 'payments'], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+    const status = JSON.parse((await runMigrate(['--config', compiled, 'status', '--json'], { env: { DATABASE_URL: db.url } })).stdout);
+    expect(status.apps.map((a: { migrations: { state: string }[] }) => a.migrations.map((m) => m.state))).toEqual([
+      ['applied', 'applied'],
+      ['pending', 'pending'],
+    ]);
+    const up = await runMigrate(['--config', compiled, 'up'], { env: { DATABASE_URL: db.url } });
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/applied 2 migration\(s\)/);
+  });
+});

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
 import type { MigrationFile } from './types';
@@ -74,4 +74,18 @@ export function sourceChecksum(source: string): string {
 /** The migration files of an app, named and checksummed, not loaded. */
 export function migrationFiles(files: string[]): MigrationFile[] {
   return files.map((file) => ({ name: migrationName(file), file, checksum: migrationChecksum(file) }));
+}
+
+/**
+ * Writes the manifest a runner without the sources reads: each migration's name and the checksum of
+ * its source, beside the compiled migrations. Run it after the build.
+ */
+export function writeMigrationManifest(sourceDir: string, compiledDir: string): string {
+  const entries = readdirSync(sourceDir)
+    .filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))
+    .sort()
+    .map((f) => [migrationName(f), sourceChecksum(readFileSync(join(sourceDir, f), 'utf8'))]);
+  const file = join(compiledDir, MANIFEST_FILE);
+  writeFileSync(file, JSON.stringify(Object.fromEntries(entries), null, 2) + '\n');
+  return file;
 }
