@@ -1,2 +1,3 @@
 export * from './lint';
+export * from './parse';
 export type { Severity } from './rule';

@@ -1,4 +1,5 @@
 import type { PgNode, Severity, Statement } from './rule';
+import { parseStatements } from './parse';
 import { ALL_RULES } from './rules';
 
 export interface LintContext {
@@ -36,37 +37,18 @@ export interface RuleInfo {
 
 export const RULES: RuleInfo[] = ALL_RULES.map((r) => ({ id: r.id, severity: r.severity, summary: r.summary, docs: `docs/rules/${r.id}.md` }));
 
-interface PgParser {
-  loadModule(): Promise<void>;
-  parseSync(sql: string): { stmts?: { stmt: PgNode; stmt_location?: number; stmt_len?: number }[] };
-}
-let parser: PgParser | undefined;
-async function pg(): Promise<PgParser> {
-  if (!parser) {
-    const loaded = require('libpg-query') as PgParser;
-    await loaded.loadModule();
-    parser = loaded;
-  }
-  return parser;
-}
-
 const IGNORE = /--[ \t]*zdm-lint-ignore[ \t]+([a-z0-9-]+(?:[ \t]*,[ \t]*[a-z0-9-]+)*)[ \t]*(?::[ \t]*(.*))?$/gm;
 
-/** Splits SQL into statements with the real PostgreSQL parser; the comments before each travel with it. */
+/** The statements of one SQL text, each with the ignore comments written just before it. */
 async function parse(sql: string, firstIndex: number, lineOffset: number): Promise<Statement[]> {
-  const { stmts = [] } = (await pg()).parseSync(sql);
-  let previousEnd = 0;
-  return stmts.map((s, i) => {
-    // the parser's location is the statement's first token: comments before it sit after the previous one
-    const start = s.stmt_location ?? 0;
-    const end = s.stmt_len ? start + s.stmt_len : sql.length;
-    const lead = sql.slice(previousEnd, start);
-    previousEnd = end;
-    const ignores = [...lead.matchAll(IGNORE)].map((m) => ({ rules: m[1].split(/\s*,\s*/), reason: (m[2] ?? '').trim() }));
-    const [kind, node] = Object.entries(s.stmt)[0] as [string, PgNode];
-    const line = lineOffset + sql.slice(0, start).split('\n').length;
-    return { kind, node, text: sql.slice(start, end).trim(), index: firstIndex + i, line, ignores };
-  });
+  return (await parseStatements(sql)).map((s, i) => ({
+    kind: s.kind,
+    node: s.node,
+    text: s.text,
+    index: firstIndex + i,
+    line: lineOffset + sql.slice(0, s.start).split('\n').length,
+    ignores: [...s.lead.matchAll(IGNORE)].map((m) => ({ rules: m[1].split(/\s*,\s*/), reason: (m[2] ?? '').trim() })),
+  }));
 }
 
 /** Lints the statements of one migration, in order; an element may hold several statements. */

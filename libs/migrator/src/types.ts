@@ -75,6 +75,18 @@ export interface AppliedRecord {
   appliedAt: Date | null;
 }
 
+/** What every adapter is built from: an app, its database, its migration files. */
+export interface AdapterOptions {
+  app: string;
+  url: string;
+  /** The schema of the history table. */
+  schema?: string;
+  files: string[];
+  /** The ORM's history table, when not its default. */
+  historyTable?: string;
+  applicationName?: string;
+}
+
 /** One ORM's side of the engine: the only code that imports an ORM. */
 export interface OrmAdapter {
   readonly orm: OrmName;

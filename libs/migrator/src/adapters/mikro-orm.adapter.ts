@@ -3,17 +3,10 @@ import { Client } from 'pg';
 import { ConfigError } from '../errors/config.error';
 import type { SchemaDiff } from '../generator';
 import { exportedClasses, migrationFiles, requireModule } from '../module-loader';
-import type { AppliedRecord, ExecuteResult, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, Queryable, SessionResult, StatementSink } from '../types';
+import type { AdapterOptions, AppliedRecord, ExecuteResult, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, Queryable, SessionResult, StatementSink } from '../types';
 import { qualifiedTable, quoteIdent, readOverrides } from './overrides';
 
-export interface MikroOrmAdapterOptions {
-  app: string;
-  url: string;
-  schema?: string;
-  files: string[];
-  historyTable?: string;
-  applicationName?: string;
-}
+export type MikroOrmAdapterOptions = AdapterOptions;
 
 /** MikroORM is loaded when a migration runs or is planned, not for a run that finds nothing to do. */
 const mikroOrm = () => require('@mikro-orm/postgresql') as typeof import('@mikro-orm/postgresql');

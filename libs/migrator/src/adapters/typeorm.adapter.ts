@@ -3,17 +3,10 @@ import type { Migration as TypeOrmMigration } from 'typeorm/migration/Migration'
 import { ConfigError } from '../errors/config.error';
 import type { SchemaDiff } from '../generator';
 import { exportedClasses, migrationFiles, requireModule } from '../module-loader';
-import type { AppliedRecord, Direction, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, Queryable, StatementSink } from '../types';
+import type { AdapterOptions, AppliedRecord, Direction, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, Queryable, StatementSink } from '../types';
 import { qualifiedTable, readOverrides } from './overrides';
 
-export interface TypeOrmAdapterOptions {
-  app: string;
-  url: string;
-  schema?: string;
-  files: string[];
-  historyTable?: string;
-  applicationName?: string;
-}
+export type TypeOrmAdapterOptions = AdapterOptions;
 
 type Query = QueryRunner['query'];
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseStatements } from '@zdm/migration-lint';
 
 export interface StatementInfo {
   /** The statement's own text, trimmed. */
@@ -14,22 +15,6 @@ export interface StatementInfo {
 }
 
 type Node = Record<string, unknown>;
-interface PgQuery {
-  loadModule(): Promise<void>;
-  parseSync(sql: string): { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
-}
-
-let parser: PgQuery | undefined;
-
-/** Loads the PostgreSQL parser (WASM, ~30 ms) once. */
-async function pgParser(): Promise<PgQuery> {
-  if (!parser) {
-    const loaded = require('libpg-query') as PgQuery;
-    await loaded.loadModule();
-    parser = loaded;
-  }
-  return parser;
-}
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'DoStmt', 'CallStmt', 'SelectStmt']);
 
@@ -67,20 +52,11 @@ function classify(kind: string, body: Node): Omit<StatementInfo, 'text'> {
  * so the server, not this function, reports the error.
  */
 export async function analyzeSql(sql: string): Promise<StatementInfo[]> {
-  const pg = await pgParser();
-  let stmts: ReturnType<PgQuery['parseSync']>['stmts'];
   try {
-    stmts = pg.parseSync(sql).stmts;
+    return (await parseStatements(sql)).map((s) => ({ text: s.text, ...classify(s.kind, s.node as Node) }));
   } catch {
     return [{ text: sql.trim(), readOnly: false, concurrent: /\bconcurrently\b/i.test(sql), ddl: true }];
   }
-  if (!stmts?.length) return [];
-  return stmts.map((s) => {
-    const start = s.stmt_location ?? 0;
-    const text = (s.stmt_len ? sql.slice(start, start + s.stmt_len) : sql.slice(start)).trim().replace(/;$/, '').trim();
-    const [kind, body] = Object.entries(s.stmt)[0] as [string, Node];
-    return { text, ...classify(kind, body) };
-  });
 }
 
 export function sqlHash(sql: string): string {
