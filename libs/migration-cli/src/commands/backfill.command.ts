@@ -39,10 +39,14 @@ export async function backfillCommand(ctx: CommandContext, jobName: string | und
   const settings = ctx.settings();
   const observer = new RunObserver(ctx, settings, { command: 'backfill' });
   const abort = new AbortController();
-  const stop = onStopSignals(() => abort.abort());
+  let signal: 'SIGINT' | 'SIGTERM' | undefined;
+  const stop = onStopSignals((received) => {
+    signal = received;
+    abort.abort();
+  });
   let failed = false;
   try {
-    return await runBackfillCommand({
+    const code = await runBackfillCommand({
       url: target.url,
       jobs: registered.filter((r) => r.app.name === app.name || !owner).map((r) => r.job),
       job: jobName,
@@ -58,6 +62,8 @@ export async function backfillCommand(ctx: CommandContext, jobName: string | und
       signal: abort.signal,
       onRows: (job, rows, seconds) => observer.backfillBatch(job, rows, seconds),
     });
+    // stopped by a signal: the progress is saved, and the exit code says which signal
+    return signal === 'SIGTERM' ? 143 : code;
   } catch (error) {
     failed = true;
     if ((error as { exitCode?: number }).exitCode === 1) observer.backfillFailed(jobName ?? '', error);
