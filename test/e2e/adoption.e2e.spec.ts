@@ -63,6 +63,14 @@ describe('adopting existing migrations: ours and the plain ORM CLIs build the sa
     expect(n).toBe(22);
   });
 
+  it("finds the migrations through the app's own DataSource and MikroORM config when the config lists none", async () => {
+    const status = JSON.parse((await runMigrate(['--config', join(CORPUS, 'migrate.from-orm-configs.json'), 'status', '--json'], { env: { DATABASE_URL: plain.url } })).stdout);
+    expect(status.apps.map((a: { app: string; migrations: { state: string }[] }) => [a.app, a.migrations.length, a.migrations.every((m) => m.state === 'applied')])).toEqual([
+      ['shop', 14, true],
+      ['warehouse', 8, true],
+    ]);
+  });
+
   it('plan shows the SQL of the schema API calls and runs the reads an up() makes, executing no write', async () => {
     const fresh = await createTestDatabase('corpus_plan');
     try {

@@ -25,7 +25,8 @@ export async function schemaDiff(ctx: CommandContext, app: ResolvedApp): Promise
 
 /** Where new migrations of an app go: its first migrations folder (the static part of its first glob). */
 export function migrationsDir(ctx: CommandContext, app: ResolvedApp): string {
-  const first = ([] as string[]).concat(app.migrations)[0];
+  const first = app.migrations ? ([] as string[]).concat(app.migrations)[0] : app.files[0] && dirname(app.files[0]);
+  if (!first) throw new ConfigError(`app "${app.name}" has no migrations folder to write into: list one under "migrations"`);
   const absolute = isAbsolute(first) ? first : join(ctx.config.rootDir, first);
   if (existsSync(absolute) && statSync(absolute).isDirectory()) return absolute;
   let dir = dirname(absolute);

@@ -4,8 +4,11 @@ export interface AppConfig {
   /** The app's name: `--app <name>`, the run log, alerts. */
   name: string;
   orm: OrmKind;
-  /** Globs or folders of the app's migration files, relative to the config file. */
-  migrations: string | string[];
+  /**
+   * Globs or folders of the app's migration files, relative to the config file. Without it, the
+   * migrations `dataSource` (its `migrations` globs) or `mikroOrmConfig` (`migrations.path`) lists.
+   */
+  migrations?: string | string[];
   /** The variable that holds the app's database URL (default `<NAME>_DATABASE_URL`, then `DATABASE_URL`). */
   urlEnv?: string;
   /** The ORM's history table (default: `migrations` for TypeORM, `mikro_orm_migrations` for MikroORM). */

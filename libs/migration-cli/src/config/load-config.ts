@@ -11,7 +11,7 @@ const appSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _'),
     orm: z.enum(['typeorm', 'mikro-orm']),
-    migrations: globs,
+    migrations: globs.optional(),
     urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/i, 'an environment variable name').optional(),
     historyTable: z.string().min(1).optional(),
     schema: z.string().min(1).optional(),
@@ -21,7 +21,16 @@ const appSchema = z
     backfills: globs.optional(),
   })
   .strict();
-const configSchema = z.object({ apps: z.array(appSchema).min(1, 'list at least one app') }).strict();
+const configSchema = z
+  .object({
+    apps: z.array(
+      appSchema.refine((app) => app.migrations || app.dataSource || app.mikroOrmConfig, {
+        message: 'list the migrations (globs or folders), or point dataSource / mikroOrmConfig at the ORM config that lists them',
+        path: ['migrations'],
+      }),
+    ).min(1, 'list at least one app'),
+  })
+  .strict();
 
 export interface ResolvedApp extends AppConfig {
   /** The migration files, absolute. */
@@ -82,6 +91,30 @@ function expand(patterns: string | string[], rootDir: string, key: string, requi
   return [...new Set(files)].sort();
 }
 
+/**
+ * The migrations an existing ORM config lists, for an app that points at it instead of listing
+ * them: a TypeORM DataSource's `migrations` globs, a MikroORM config's `migrations.path` and `glob`.
+ */
+function migrationsOfOrmConfig(app: z.infer<typeof appSchema>, rootDir: string, key: string): string[] {
+  const source = app.orm === 'typeorm' ? app.dataSource : app.mikroOrmConfig;
+  if (!source) throw new ConfigError(`${key}: list the migrations, or point ${app.orm === 'typeorm' ? 'dataSource' : 'mikroOrmConfig'} at the ORM config that lists them`);
+  const module = requireModule(join(rootDir, source)) as Record<string, unknown>;
+  if (app.orm === 'typeorm') {
+    const dataSource = [module.default, module.dataSource, ...Object.values(module)].find((v) => (v as { options?: { type?: string } })?.options?.type) as
+      | { options: { migrations?: unknown[] } }
+      | undefined;
+    const listed = dataSource?.options.migrations ?? [];
+    const globs = listed.filter((m): m is string => typeof m === 'string');
+    if (!globs.length) throw new ConfigError(`${key}: ${app.dataSource} lists no migration globs (classes can't be mapped to files): list the migrations in the config`);
+    return globs;
+  }
+  const config = (module.default ?? module.config ?? module) as { migrations?: { path?: string; pathTs?: string; glob?: string } };
+  const folder = config.migrations?.pathTs ?? config.migrations?.path;
+  if (!folder) throw new ConfigError(`${key}: ${app.mikroOrmConfig} sets no migrations.path: list the migrations in the config`);
+  // MikroORM's default glob excludes .d.ts with an extglob; .d.ts files are left out here anyway
+  return [join(folder, (config.migrations?.glob ?? '*.{js,ts}').replace('!(*.d)', '*'))];
+}
+
 /** Loads and validates the config once; every mistake names its key. */
 export function loadConfig(file: string): LoadedConfig {
   if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist: pass --config <path>, or run \`migrate init\` to write one`);
@@ -96,10 +129,11 @@ export function loadConfig(file: string): LoadedConfig {
     for (const key of ['dataSource', 'mikroOrmConfig'] as const) {
       if (app[key] && !existsSync(join(rootDir, app[key]!))) throw new ConfigError(`${file}: apps[${index}].${key} (app "${app.name}"): ${app[key]} does not exist`);
     }
+    const key = `${file}: apps[${index}].migrations (app "${app.name}")`;
     return {
       ...app,
       naming: app.naming ?? 'orm',
-      files: expand(app.migrations, rootDir, `${file}: apps[${index}].migrations (app "${app.name}")`, true),
+      files: expand(app.migrations ?? migrationsOfOrmConfig(app, rootDir, key), rootDir, key, true),
       backfillFiles: app.backfills ? expand(app.backfills, rootDir, `${file}: apps[${index}].backfills (app "${app.name}")`, false) : [],
     };
   });
