@@ -181,7 +181,7 @@ export class MigrationEngine {
     if (app.naming === 'timestamped') {
       checkTimestampedNames(
         app.name,
-        migrations.map((m) => ({ name: m.name, ormTimestamp: app.orm === 'typeorm' ? Number.parseInt(m.historyName.slice(-13), 10) : undefined })),
+        migrations.map((m) => ({ name: m.name, ormTimestamp: app.adapter.ormTimestampOf?.(m.historyName) })),
       );
     }
     const state: AppState = { app, database, migrations, applied: new Map(), history };

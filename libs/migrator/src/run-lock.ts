@@ -1,14 +1,14 @@
 import type { Client } from 'pg';
 import { LockWaitTimeoutError } from './errors/lock-wait-timeout.error';
 import type { Blocker } from './types';
+import { describeBlockers, toBlocker } from './watchdog';
 
 /** The advisory lock key of a migration run: one per database ('zdm', 'run'). */
 const KEY: [number, number] = [0x7a646d, 0x72756e];
 
 const HOLDER_SQL = `
-  select a.pid, a.application_name, a.state, a.query_start, left(a.query, 200) as query,
-         (extract(epoch from now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint as age_ms,
-         a.backend_start
+  select a.pid, a.application_name, a.state, a.backend_start as query_start, left(a.query, 200) as query,
+         (extract(epoch from now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint as age_ms
     from pg_locks l join pg_stat_activity a on a.pid = l.pid
    where l.locktype = 'advisory' and l.classid = $1 and l.objid = $2 and l.objsubid = 2 and l.granted
    limit 1`;
@@ -18,11 +18,6 @@ export interface LockWait {
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-function describe(holder: Blocker | undefined): string {
-  if (!holder) return 'another run';
-  return `pid ${holder.pid}${holder.applicationName ? ` (${holder.applicationName})` : ''}${holder.queryStart ? ` since ${holder.queryStart}` : ''}`;
-}
 
 /**
  * Takes the run lock on the client's database. Waiters poll `pg_try_advisory_lock` and sleep in
@@ -42,7 +37,7 @@ export async function acquireRunLock(
     const holder = await lockHolder(client);
     if (waitedMs >= options.waitMs) {
       throw new LockWaitTimeoutError(
-        `the run lock on ${options.database} is still held by ${describe(holder)} after ${Math.round(waitedMs / 1000)} s (--lock-wait): ` +
+        `the run lock on ${options.database} is still held by ${holder ? describeBlockers([holder]) : 'another run'} after ${Math.round(waitedMs / 1000)} s (--lock-wait): ` +
           `wait for that run to finish, or raise --lock-wait`,
       );
     }
@@ -57,16 +52,7 @@ export async function acquireRunLock(
 
 async function lockHolder(client: Client): Promise<Blocker | undefined> {
   const { rows } = await client.query(HOLDER_SQL, KEY);
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    pid: row.pid,
-    applicationName: row.application_name || null,
-    state: row.state,
-    transactionAgeMs: row.age_ms === null ? null : Number(row.age_ms),
-    queryStart: (row.backend_start as Date | null)?.toISOString() ?? null,
-    query: row.query,
-  };
+  return rows[0] ? toBlocker(rows[0]) : undefined;
 }
 
 export async function releaseRunLock(client: Client): Promise<void> {

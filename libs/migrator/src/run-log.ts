@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { qualifiedTable } from './adapters/overrides';
+import { qualifiedTable } from './adapters/adapter-support';
 import type { Direction } from './types';
 
 /** Bumped when the table changes shape; kept in the table's comment so later releases can upgrade it. */

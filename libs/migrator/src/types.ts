@@ -100,6 +100,8 @@ export interface OrmAdapter {
   load(file: MigrationFile): LoadedMigration;
   /** The ORM's order of two migrations, by their history names (TypeORM: the class name's timestamp). */
   compare(a: { name: string; historyName: string }, b: { name: string; historyName: string }): number;
+  /** The order timestamp the ORM reads from a history name, for ORMs that have one (TypeORM: the class name's last 13 digits). */
+  ormTimestampOf?(historyName: string): number;
   /** What the ORM writes as the history name of a migration it has not loaded, when that follows from the file alone. */
   historyNameOf(file: MigrationFile): string | undefined;
   /** Creates the ORM's history table as the ORM itself would, through `sink`. */

@@ -12,14 +12,19 @@ const BLOCKERS_SQL = `
 /** The sessions `pid` waits for: lock holders, and for CREATE INDEX CONCURRENTLY the transaction it waits out. */
 export async function blockersOf(client: Client, pid: number): Promise<Blocker[]> {
   const { rows } = await client.query(BLOCKERS_SQL, [pid]);
-  return rows.map((row) => ({
-    pid: row.pid,
-    applicationName: row.application_name || null,
-    state: row.state,
-    transactionAgeMs: row.age_ms === null ? null : Number(row.age_ms),
+  return rows.map(toBlocker);
+}
+
+/** A pg_stat_activity row (pid, application_name, state, query_start, query, age_ms) as a Blocker. */
+export function toBlocker(row: Record<string, unknown>): Blocker {
+  return {
+    pid: Number(row.pid),
+    applicationName: (row.application_name as string) || null,
+    state: (row.state as string | null) ?? null,
+    transactionAgeMs: row.age_ms === null || row.age_ms === undefined ? null : Number(row.age_ms),
     queryStart: (row.query_start as Date | null)?.toISOString() ?? null,
-    query: row.query,
-  }));
+    query: (row.query as string | null) ?? null,
+  };
 }
 
 export async function waitEventOf(client: Client, pid: number): Promise<string | null> {

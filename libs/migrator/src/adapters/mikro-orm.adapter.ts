@@ -4,7 +4,7 @@ import { ConfigError } from '../errors/config.error';
 import type { SchemaDiff } from '../generator';
 import { exportedClasses, migrationFiles, requireModule } from '../module-loader';
 import type { AdapterOptions, AppliedRecord, ExecuteResult, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, Queryable, SessionResult, StatementSink } from '../types';
-import { qualifiedTable, quoteIdent, readOverrides } from './overrides';
+import { historyRows, qualifiedTable, quoteIdent, readOverrides } from './adapter-support';
 
 export type MikroOrmAdapterOptions = AdapterOptions;
 
@@ -159,10 +159,7 @@ export class MikroOrmAdapter implements OrmAdapter {
   }
 
   async applied(reader: Queryable): Promise<AppliedRecord[]> {
-    const { rows } = await reader.query(`select to_regclass($1) is not null as present`, [this.historyTable]);
-    if (!rows[0]?.present) return [];
-    const history = await reader.query(`select name, executed_at from ${this.historyTable} order by id`);
-    return history.rows.map((row) => ({
+    return (await historyRows(reader, this.historyTable, 'name, executed_at')).map((row) => ({
       historyName: String(row.name).replace(/\.[jt]s$/, ''),
       appliedAt: row.executed_at ? new Date(row.executed_at as string) : null,
     }));

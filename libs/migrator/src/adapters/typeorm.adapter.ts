@@ -4,7 +4,7 @@ import { ConfigError } from '../errors/config.error';
 import type { SchemaDiff } from '../generator';
 import { exportedClasses, migrationFiles, requireModule } from '../module-loader';
 import type { AdapterOptions, AppliedRecord, Direction, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, Queryable, StatementSink } from '../types';
-import { qualifiedTable, readOverrides } from './overrides';
+import { historyRows, qualifiedTable, readOverrides } from './adapter-support';
 
 export type TypeOrmAdapterOptions = AdapterOptions;
 
@@ -127,10 +127,12 @@ export class TypeOrmAdapter implements OrmAdapter {
   }
 
   async applied(reader: Queryable): Promise<AppliedRecord[]> {
-    const { rows } = await reader.query(`select to_regclass($1) is not null as present`, [this.historyTable]);
-    if (!rows[0]?.present) return [];
-    const history = await reader.query(`select name from ${this.historyTable} order by id`);
-    return history.rows.map((row) => ({ historyName: String(row.name), appliedAt: null }));
+    // TypeORM keeps no time of application: the run log has it for what we applied
+    return (await historyRows(reader, this.historyTable, 'name')).map((row) => ({ historyName: String(row.name), appliedAt: null }));
+  }
+
+  ormTimestampOf(historyName: string): number {
+    return ormTimestamp(historyName);
   }
 
   async close(): Promise<void> {
