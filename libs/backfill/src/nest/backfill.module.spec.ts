@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
-import { waitFor } from '../../../../test/support/sessions';
+import { holdInTransaction, waitFor } from '../../../../test/support/sessions';
 import { defineBackfill } from '../backfill-job';
 import type { BackfillAlert } from './backfill-module-options';
 import { BackfillModule } from './backfill.module';
@@ -16,8 +16,8 @@ describe('BackfillModule on @nestjs/schedule', () => {
   });
   afterEach(() => db.drop());
 
-  async function boot(jobs: Parameters<typeof BackfillModule.forRoot>[0]['jobs'], alerts: BackfillAlert[], rows: number[]) {
-    @Module({ imports: [BackfillModule.forRoot({ url: db.url, jobs, alert: (a) => void alerts.push(a), onBatch: (_job, n) => void rows.push(n) })] })
+  async function boot(jobs: Parameters<typeof BackfillModule.forRoot>[0]['jobs'], alerts: BackfillAlert[], rows: number[], tickBudgetMs?: number) {
+    @Module({ imports: [BackfillModule.forRoot({ url: db.url, jobs, tickBudgetMs, alert: (a) => void alerts.push(a), onBatch: (_job, n) => void rows.push(n) })] })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     await app.init();
@@ -36,6 +36,20 @@ describe('BackfillModule on @nestjs/schedule', () => {
       await app.close();
     }
   });
+
+  it('alerts a job that makes no progress for three ticks while rows remain', async () => {
+    await db.query(`update items set doubled = n * 2 where id > 10`);
+    const app_ = await holdInTransaction(db.url, 'select * from items where id <= 10 for update', 'app');
+    const alerts: BackfillAlert[] = [];
+    const app = await boot([defineBackfill({ name: 'items-doubled', table: 'items', set: 'doubled = n * 2', where: 'doubled IS NULL', schedule: '* * * * * *' })], alerts, [], 300);
+    try {
+      await waitFor(async () => alerts.length > 0 || undefined, 15_000);
+      expect(alerts[0]).toMatchObject({ kind: 'backfill_stalled', job: 'items-doubled', summary: 'backfill items-doubled made no progress in 3 ticks while rows remain' });
+    } finally {
+      await app.close();
+      await app_.release();
+    }
+  }, 30_000);
 
   it('never swallows a failing tick: it reaches the alert hook', async () => {
     const alerts: BackfillAlert[] = [];

@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import type { BackfillJob } from '../backfill-job';
 import { runBackfill, type BackfillResult } from '../backfill.runner';
-import { BACKFILL_OPTIONS, DEFAULT_BACKFILL_SCHEDULE, DEFAULT_TICK_BUDGET_MS } from './backfill.constants';
+import { BACKFILL_OPTIONS, DEFAULT_BACKFILL_SCHEDULE, DEFAULT_TICK_BUDGET_MS, STALLED_AFTER_TICKS } from './backfill.constants';
 import type { BackfillModuleOptions } from './backfill-module-options';
 
 /**
@@ -16,6 +16,8 @@ export class BackfillService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly running = new Map<string, Promise<BackfillResult | undefined>>();
   private readonly stop = new AbortController();
   readonly failures = new Map<string, number>();
+  /** Ticks in a row that ended with rows left but none moved (held by other transactions, or paused). */
+  private readonly stalled = new Map<string, number>();
 
   constructor(
     @Inject(BACKFILL_OPTIONS) private readonly options: BackfillModuleOptions,
@@ -36,9 +38,15 @@ export class BackfillService implements OnApplicationBootstrap, OnModuleDestroy 
     const budget = AbortSignal.timeout(this.options.tickBudgetMs ?? DEFAULT_TICK_BUDGET_MS);
     const signal = AbortSignal.any([budget, this.stop.signal]);
     const run = runBackfill({ url: this.options.url, job, signal, maxRowsPerSecond: this.options.maxRowsPerSecond, onBatch: (rows, s) => this.options.onBatch?.(job.name, rows, s) })
-      .then((result) => {
+      .then(async (result) => {
         this.failures.delete(job.name);
         if (result.rows) this.logger.log(`${job.name}: ${result.rows} rows (${result.rowsPerSecond} rows/s), ${result.status}`);
+        const idle = result.status === 'stopped' && result.rows === 0 ? (this.stalled.get(job.name) ?? 0) + 1 : 0;
+        this.stalled.set(job.name, idle);
+        if (idle === STALLED_AFTER_TICKS) {
+          this.logger.warn(`${job.name}: no progress in ${idle} ticks while rows remain`);
+          await this.options.alert?.({ kind: 'backfill_stalled', job: job.name, summary: `backfill ${job.name} made no progress in ${idle} ticks while rows remain` });
+        }
         return result;
       })
       .catch(async (error: unknown) => {
