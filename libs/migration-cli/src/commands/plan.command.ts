@@ -33,10 +33,11 @@ export async function planCommand(ctx: CommandContext, options: { to?: string })
     out.document({ apps: plans });
     return 0;
   }
-  for (const plan of plans) {
+  plans.forEach((plan, i) => {
+    if (i > 0) out.result('');
     if (!plan.migrations.length) {
       out.result(`-- ${plan.app} (${plan.orm}): nothing pending`);
-      continue;
+      return;
     }
     out.result(`-- ${plan.app} (${plan.orm}) on ${plan.database}: ${plan.migrations.length} pending migration(s)`);
     for (const m of plan.migrations) {
@@ -51,6 +52,6 @@ export async function planCommand(ctx: CommandContext, options: { to?: string })
       for (const w of m.warnings) out.result(`-- warning: ${w}`);
       for (const f of plan.findings.filter((x) => x.migration === m.name)) out.result(`-- ${f.severity} ${f.rule}: ${f.message} Fix: ${f.fix}`);
     }
-  }
+  });
   return 0;
 }

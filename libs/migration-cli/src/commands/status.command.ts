@@ -23,6 +23,7 @@ export async function statusCommand(ctx: CommandContext, options: { exitCode?: b
       })),
     });
   } else {
+    const width = Math.max(0, ...apps.flatMap((a) => a.migrations.map((m) => m.name.length)));
     for (const app of apps) {
       out.result(`${app.app} (${app.orm}) ${app.database}`);
       if (!app.migrations.length) out.result('  no migrations');
@@ -30,7 +31,7 @@ export async function statusCommand(ctx: CommandContext, options: { exitCode?: b
         const when = m.appliedAt ? `  ${m.appliedAt}` : '';
         const took = m.durationMs !== null ? `  ${formatDuration(m.durationMs)}` : '';
         const note = m.partial ? `  partial, last error: ${m.lastError ?? 'unknown'}` : m.state === 'changed' ? '  the file differs from what was applied' : '';
-        out.result(`  ${m.state.padEnd(8)} ${m.name}${when}${took}${note}`);
+        out.result(`  ${m.state.padEnd(8)} ${m.name.padEnd(width)}${when}${took}${note}`.trimEnd());
       }
     }
   }
