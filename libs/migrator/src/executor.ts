@@ -44,6 +44,8 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 interface AttemptState {
   blockers: Blocker[];
   lockWaitMs: number;
+  /** Attempts of the statement (or transaction) that failed last. */
+  attempts: number;
 }
 
 class StatementFailure extends Error {
@@ -64,7 +66,7 @@ export class MigrationExecutor {
   private readonly lockTimeoutMs: number;
   private readonly attempts: number;
   private readonly deadline: number;
-  private readonly state: AttemptState = { blockers: [], lockWaitMs: 0 };
+  private readonly state: AttemptState = { blockers: [], lockWaitMs: 0, attempts: 1 };
 
   constructor(
     private readonly ctx: ExecutionContext,
@@ -147,6 +149,7 @@ export class MigrationExecutor {
             retries++;
             continue;
           }
+          this.state.attempts = attempt;
           throw error;
         }
       }
@@ -168,7 +171,7 @@ export class MigrationExecutor {
       return { retries, lockWaitMs: this.state.lockWaitMs };
     } catch (error) {
       await session.query('rollback').catch(() => undefined);
-      throw this.failure(error, retries + 1);
+      throw this.failure(error, this.state.attempts);
     } finally {
       await session.query(`select set_config('lock_timeout', '0', false), set_config('statement_timeout', '0', false)`).catch(() => undefined);
     }
