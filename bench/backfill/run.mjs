@@ -57,7 +57,7 @@ function appWriter() {
         } catch {
           failed++;
         }
-        latencies.push(performance.now() - due);
+        latencies.push(Math.max(0, performance.now() - due));
       }
       await c.end();
     }),
@@ -94,7 +94,7 @@ const ours = await measure(async () => {
 });
 await reset();
 const short = await measure(async () => {
-  const r = await run(['backfill', 'chargebacks-reported-at', '--batch-time', '40ms'], db.url);
+  const r = await run(['backfill', 'chargebacks-reported-at', '--batch-time', '1s'], db.url);
   if (r.code !== 0) throw new Error(r.err);
   return rows;
 });
@@ -106,5 +106,5 @@ const line = (name, r, rate) => console.log(`  ${name.padEnd(46)} ${fmt(rate)} r
 line('one single UPDATE (baseline, the ceiling)', single, single.rate);
 line('design cron: 5,000 rows a minute', cronBatch, 5000 / 60);
 line('ours: migrate backfill (start-up included)', ours, ours.rate);
-line('ours with --batch-time 40ms', short, short.rate);
-console.log(`ours / single UPDATE: ${fmt(ours.rate / single.rate, 2)} of its rate (goal >= 0.5), ${fmt(short.rate / single.rate, 2)} with 40 ms batches; ${fmt(ours.rate / (5000 / 60))}x the cron pace; app write p99 ${fmt(ours.p99, 1)} ms (${fmt(short.p99, 1)} ms with 40 ms batches) vs ${fmt(single.p99, 1)} ms under the single UPDATE (goal < 50 ms)`);
+line('ours with --batch-time 1s', short, short.rate);
+console.log(`ours / single UPDATE: ${fmt(ours.rate / single.rate, 2)} of its rate (goal >= 0.5), ${fmt(short.rate / single.rate, 2)} with --batch-time 1s; ${fmt(ours.rate / (5000 / 60))}x the cron pace; app write p99 ${fmt(ours.p99, 1)} ms (${fmt(short.p99, 1)} ms with --batch-time 1s) vs ${fmt(single.p99, 1)} ms under the single UPDATE (goal < 50 ms)`);

@@ -55,7 +55,7 @@ async function writers(url, seconds) {
         } catch {
           failed++;
         }
-        latencies.push(performance.now() - due);
+        latencies.push(Math.max(0, performance.now() - due));
       }
       await c.end();
     }),

@@ -12,7 +12,7 @@ export interface BackfillJob {
   where: string;
   /** Rows per batch to start with (default 5,000); it adapts to `targetBatchMs`. */
   batchSize?: number;
-  /** The batch duration to aim for (default 200 ms): short transactions, short row locks. */
+  /** The time each batch stays under (default 200 ms): short transactions, short row locks. */
   targetBatchMs?: number;
   /** The cron expression of the Nest module (default every minute). */
   schedule?: string;

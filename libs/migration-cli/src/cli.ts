@@ -113,7 +113,7 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
     .argument('[job]', 'the job name')
     .option('--status', 'list the jobs and their progress')
     .option('--batch-size <n>', 'rows per batch to start with (it adapts to the target batch time)')
-    .option('--batch-time <duration>', 'the batch duration to aim for (default 200ms): shorter batches hold row locks for less time')
+    .option('--batch-time <duration>', 'the time each batch stays under (default 200ms): shorter batches hold row locks for less time')
     .option('--workers <n>', 'split the key range over this many workers')
     .option('--max-rows-per-second <n>', 'throttle to this rate')
     .action(async (job: string | undefined, options) => withContext((ctx) => backfillCommand(ctx, job, options))());
