@@ -30,7 +30,12 @@ describe('lock-safe execution under live traffic', () => {
     try {
       const result = await runMigrate(['up', '--app', 'payments'], { env: env({ MIGRATION_LOCK_TIMEOUT: '100ms', MIGRATION_LOCK_RETRIES: '3' }) });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(new RegExp(`the lock was not granted in 3 attempts of lock_timeout 100 ms; blocking: pid ${reader.pid} \\(app-reader\\), idle in transaction, transaction open \\d+ s, query "select count\\(\\*\\) from chargebacks"`));
+      expect(result.stderr).toMatch(
+        new RegExp(`the lock was not granted in 3 attempts of lock_timeout 100 ms \\(2 not made: the blocker still held its lock\\); blocking: pid ${reader.pid} \\(app-reader\\), idle in transaction, transaction open \\d+ s, query "select count\\(\\*\\) from chargebacks"`),
+      );
+      // the app was queued behind the migration once, not once per attempt: the reader never let go
+      expect(result.stderr.match(/lock not granted \(SQLSTATE/g)).toHaveLength(1);
+      expect(result.stderr).toMatch(new RegExp(`attempt 2 of 3 not made: pid ${reader.pid} \\(app-reader\\).* still holds its lock; looking again in \\d+ ms`));
     } finally {
       await reader.release();
     }

@@ -5,7 +5,7 @@ import { backoffMs, isRetryable, pgErrorFields } from './pg-error';
 import type { RunLog, StatementRecord } from './run-log';
 import { analyzeSql, sqlHash, type StatementInfo } from './sql/analyze';
 import type { Blocker, Direction, EngineEvent, Execute, LoadedMigration, MigrationSession, StatementSink } from './types';
-import { blockersOf, describeBlockers, indexBuildProgress, waitEventOf } from './watchdog';
+import { blockersOf, describeBlockers, indexBuildProgress, stillBlocking, waitEventOf } from './watchdog';
 
 export interface ExecutionSettings {
   /** lock_timeout of every statement but the CONCURRENTLY ones. */
@@ -67,6 +67,8 @@ export class MigrationExecutor {
   private readonly attempts: number;
   private readonly deadline: number;
   private readonly state: AttemptState = { blockers: [], lockWaitMs: 0, attempts: 1 };
+  /** Attempts not made because the blocker still held its lock. */
+  private skipped = 0;
 
   constructor(
     private readonly ctx: ExecutionContext,
@@ -93,7 +95,7 @@ export class MigrationExecutor {
 
   private async runInTransaction(): Promise<ExecutionResult> {
     const { session } = this.ctx;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; ; ) {
       this.state.blockers = [];
       const started = Date.now();
       try {
@@ -110,11 +112,15 @@ export class MigrationExecutor {
         await this.migration.run(this.direction, sink);
         await this.migration.record(this.direction, sink);
         await session.query('commit');
-        return { retries: attempt - 1, lockWaitMs: this.state.lockWaitMs };
+        return { retries: attempt - 1 - this.skipped, lockWaitMs: this.state.lockWaitMs };
       } catch (error) {
         await session.query('rollback').catch(() => undefined);
-        if (await this.retry(error, attempt, Date.now() - started)) continue;
-        throw this.failure(error, attempt);
+        const next = await this.retry(error, attempt, Date.now() - started);
+        if (next) {
+          attempt = next;
+          continue;
+        }
+        throw this.failure(error, this.state.attempts);
       }
     }
   }
@@ -132,7 +138,7 @@ export class MigrationExecutor {
         return [];
       }
       const lockTimeout = info?.concurrent ? 0 : this.lockTimeoutMs;
-      for (let attempt = 1; ; attempt++) {
+      for (let attempt = 1; ; ) {
         this.state.blockers = [];
         const started = Date.now();
         try {
@@ -145,11 +151,12 @@ export class MigrationExecutor {
           await this.ctx.runLog.statementDone(this.ctx.entryId, { position: at, hash, durationMs, rowCount, ddl: info?.ddl ?? true });
           return result;
         } catch (error) {
-          if (await this.retry(error, attempt, Date.now() - started)) {
+          const next = await this.retry(error, attempt, Date.now() - started);
+          if (next) {
             retries++;
+            attempt = next;
             continue;
           }
-          this.state.attempts = attempt;
           throw error;
         }
       }
@@ -220,26 +227,56 @@ export class MigrationExecutor {
     }
   }
 
-  /** True when the error is worth another attempt (after the backoff sleep). */
-  private async retry(error: unknown, attempt: number, attemptMs: number): Promise<boolean> {
+  /**
+   * After a lock timeout or deadlock: the number of the next attempt, or 0 when there is none.
+   * Each attempt has its backoff slot (exponential, with jitter). While the sessions that blocked
+   * the last attempt are still in the same transactions, a new attempt would only queue the app's
+   * reads and writes behind it again for nothing: such an attempt is skipped (and counted), so the
+   * app is blocked once per blocker, and the time budget stays that of plain retries.
+   */
+  private async retry(error: unknown, attempt: number, attemptMs: number): Promise<number> {
     const cause = error instanceof StatementFailure ? error.error : error;
-    if (!isRetryable(cause) || this.ctx.interrupted()) return false;
+    this.state.attempts = attempt;
+    if (!isRetryable(cause) || this.ctx.interrupted()) return 0;
     this.state.lockWaitMs += attemptMs;
-    if (attempt >= this.attempts) return false;
-    const delayMs = backoffMs(attempt);
-    this.ctx.emit({
-      type: 'migration.retrying',
-      app: this.ctx.app,
-      migration: this.migration.name,
-      attempt,
-      attempts: this.attempts,
-      delayMs,
-      code: pgErrorFields(cause).code ?? '',
-      blockers: this.state.blockers,
-    });
-    await sleep(delayMs);
-    this.state.lockWaitMs += delayMs;
-    return !this.ctx.interrupted();
+    const code = pgErrorFields(cause).code ?? '';
+    for (let next = attempt + 1; next <= this.attempts; next++) {
+      const delayMs = backoffMs(next - 1);
+      this.ctx.emit({
+        type: 'migration.retrying',
+        app: this.ctx.app,
+        migration: this.migration.name,
+        attempt: next - 1,
+        attempts: this.attempts,
+        delayMs,
+        code,
+        blockers: this.state.blockers,
+        ...(next - 1 > attempt ? { skipped: true as const } : {}),
+      });
+      const { waitedMs, blocked } = await this.waitSlot(delayMs);
+      this.state.lockWaitMs += waitedMs;
+      if (this.ctx.interrupted()) return 0;
+      if (!blocked) return next;
+      this.state.attempts = next;
+      this.skipped++;
+    }
+    return 0;
+  }
+
+  /** Sleeps through a backoff slot, cut short once the blockers have let go (looked at every 100 ms). */
+  private async waitSlot(delayMs: number): Promise<{ waitedMs: number; blocked: boolean }> {
+    const started = Date.now();
+    const known = this.state.blockers.length > 0;
+    for (;;) {
+      const left = delayMs - (Date.now() - started);
+      if (left <= 0 || this.ctx.interrupted()) break;
+      await sleep(Math.min(100, left));
+      if (known && !(await stillBlocking(this.ctx.control, this.state.blockers).catch(() => false))) {
+        return { waitedMs: Date.now() - started, blocked: false };
+      }
+    }
+    const blocked = known && (await stillBlocking(this.ctx.control, this.state.blockers).catch(() => false));
+    return { waitedMs: Date.now() - started, blocked };
   }
 
   private failure(error: unknown, attempts: number): Error {
@@ -250,7 +287,8 @@ export class MigrationExecutor {
     const cause = error instanceof StatementFailure ? error.error : error;
     const pg = pgErrorFields(cause);
     const reason = isRetryable(cause)
-      ? `the lock was not granted in ${attempts} attempt${attempts > 1 ? 's' : ''} of lock_timeout ${this.lockTimeoutMs} ms; blocking: ${describeBlockers(this.state.blockers)}`
+      ? `the lock was not granted in ${attempts} attempt${attempts > 1 ? 's' : ''} of lock_timeout ${this.lockTimeoutMs} ms` +
+        `${this.skipped ? ` (${this.skipped} not made: the blocker still held its lock)` : ''}; blocking: ${describeBlockers(this.state.blockers)}`
       : undefined;
     return new MigrationFailedError(this.ctx.app, this.migration.name, this.direction, statement, pg, reason, this.state.blockers);
   }

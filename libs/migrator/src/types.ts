@@ -116,6 +116,8 @@ export interface Blocker {
   applicationName: string | null;
   state: string | null;
   transactionAgeMs: number | null;
+  /** When its transaction began: the same pid with the same start is the same transaction. */
+  transactionStart?: string | null;
   queryStart: string | null;
   query: string | null;
 }
@@ -132,7 +134,18 @@ export type EngineEvent =
   | { type: 'migration.started'; app: string; migration: string; direction: Direction; transactional: boolean }
   | { type: 'statement.finished'; app: string; migration: string; position: number; sql: string; durationMs: number; rowCount: number | null; skipped?: boolean }
   | { type: 'statement.slow'; app: string; migration: string; sql: string; elapsedMs: number; waitEvent: string | null; blockers: Blocker[]; progress?: IndexBuildProgress }
-  | { type: 'migration.retrying'; app: string; migration: string; attempt: number; attempts: number; delayMs: number; code: string; blockers: Blocker[] }
+  | {
+      type: 'migration.retrying';
+      app: string;
+      migration: string;
+      attempt: number;
+      attempts: number;
+      delayMs: number;
+      code: string;
+      blockers: Blocker[];
+      /** The attempt was not made: the session that blocked the last one still held its lock. */
+      skipped?: true;
+    }
   | { type: 'index.repaired'; app: string; migration: string; index: string }
   | { type: 'migration.finished'; app: string; migration: string; direction: Direction; durationMs: number; retries: number; lockWaitMs: number }
   | { type: 'migration.failed'; app: string; migration: string; direction: Direction; durationMs: number; retries: number; error: string; code?: string; blockers: Blocker[] }

@@ -2,7 +2,7 @@ import type { Client } from 'pg';
 import type { Blocker, IndexBuildProgress } from './types';
 
 const BLOCKERS_SQL = `
-  select a.pid, a.application_name, a.state, a.query_start, left(a.query, 200) as query,
+  select a.pid, a.application_name, a.state, a.query_start, a.xact_start, left(a.query, 200) as query,
          (extract(epoch from now() - a.xact_start) * 1000)::bigint as age_ms
     from pg_stat_activity a
    where a.pid = any(pg_blocking_pids($1))
@@ -22,6 +22,7 @@ export function toBlocker(row: Record<string, unknown>): Blocker {
     applicationName: (row.application_name as string) || null,
     state: (row.state as string | null) ?? null,
     transactionAgeMs: row.age_ms === null || row.age_ms === undefined ? null : Number(row.age_ms),
+    transactionStart: (row.xact_start as Date | null | undefined)?.toISOString() ?? null,
     queryStart: (row.query_start as Date | null)?.toISOString() ?? null,
     query: (row.query as string | null) ?? null,
   };
@@ -53,4 +54,16 @@ export function describeBlockers(blockers: Blocker[]): string {
         `${b.query ? `, query "${b.query.replace(/\s+/g, ' ').slice(0, 80)}"` : ''}`,
     )
     .join('; ');
+}
+
+/** Whether any of the blockers is still in the transaction it was seen in (holding what it held). */
+export async function stillBlocking(client: Client, blockers: Blocker[]): Promise<boolean> {
+  const seen = blockers.filter((b) => b.transactionStart);
+  if (!seen.length) return false;
+  const { rows } = await client.query(
+    `select count(*)::int as n from pg_stat_activity a join unnest($1::int[], $2::timestamptz[]) as seen(pid, xact_start)
+         on a.pid = seen.pid and date_trunc('milliseconds', a.xact_start) = seen.xact_start`,
+    [seen.map((b) => b.pid), seen.map((b) => b.transactionStart)],
+  );
+  return rows[0].n > 0;
 }

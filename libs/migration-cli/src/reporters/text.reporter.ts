@@ -39,6 +39,13 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
         );
         break;
       case 'migration.retrying':
+        if (event.skipped) {
+          out.warn(
+            `${event.app}/${event.migration}: attempt ${event.attempt} of ${event.attempts} not made: ${describeBlockers(event.blockers)} still holds its lock; looking again in ${formatDuration(event.delayMs)}`,
+            at(event),
+          );
+          break;
+        }
         out.warn(
           `${event.app}/${event.migration}: ${event.code === '40P01' ? 'deadlock' : 'lock not granted'} (SQLSTATE ${event.code}), attempt ${event.attempt} of ${event.attempts}; ` +
             `retrying in ${formatDuration(event.delayMs)}; blocked by ${describeBlockers(event.blockers)}`,
