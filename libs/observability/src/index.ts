@@ -1,8 +1,12 @@
 export * from './alerts/alert-event';
+export { alertTitle, firstErrorLine, formatAlertText } from './alerts/alert-text';
 export * from './alerts/alerter';
 export * from './alerts/channels';
 export * from './env';
 export * from './logging/logger';
 export * from './metrics/metrics';
+export * from './metrics/push-metrics';
+export * from './metrics/metrics-file';
 export * from './redaction/redactor';
 export * from './reports/run-report';
+export * from './reports/github-summary';

@@ -4,62 +4,128 @@ import type { AlertDelivery, AlertEvent } from './alert-event';
 import { channelsFrom, type AlertChannel } from './channels';
 
 export interface Alerter {
+  /** The configured channels by name (slack, telegram, webhook); empty when none is. */
   readonly channels: string[];
   /** Sends to every channel at once; never throws, never changes the caller's outcome. */
   send(event: AlertEvent): Promise<AlertDelivery[]>;
 }
 
 export interface AlerterOptions {
+  /** Default: a redactor built from the same env. The channels' own URLs and tokens are masked in any case. */
   redactor?: Redactor;
+  /** Where a channel that failed is reported, one redacted line naming the channel. */
   log?: (line: string) => void;
-  /** Per attempt (default 5 s). */
+  /** Per attempt (default 5000 ms). */
   timeoutMs?: number;
-  /** Attempts in all (default 3). */
+  /** Attempts in all, the first included (default 3). */
   retries?: number;
   fetchImpl?: typeof fetch;
 }
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-const retryable = (status: number) => status === 429 || status >= 500;
+interface DeliverySettings {
+  timeoutMs: number;
+  retries: number;
+  fetchImpl: typeof fetch;
+}
 
-async function deliver(channel: AlertChannel, payload: string, options: Required<Omit<AlerterOptions, 'redactor' | 'log'>>): Promise<AlertDelivery> {
+const BACKOFF_BASE_MS = 250;
+/** A Retry-After longer than this is cut: the run waits for its alerts before it exits. */
+const RETRY_AFTER_CAP_MS = 5000;
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** 408 and 429 are the receiver asking to try later; 5xx is the receiver failing. Other 4xx will fail again. */
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/** Exponential, with jitter so that several runs alerting at once do not retry in step. */
+function backoffMs(attempt: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, RETRY_AFTER_CAP_MS);
+  const base = BACKOFF_BASE_MS * 2 ** (attempt - 1);
+  return Math.round(base / 2 + (Math.random() * base) / 2);
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** fetch says "fetch failed" and hides the reason (ECONNREFUSED, ENOTFOUND...) in its cause. */
+function describeFailure(error: unknown, timeoutMs: number): string {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  const cause = e?.cause?.message ?? e?.cause?.code;
+  return cause ? `${e.message}: ${cause}` : String(e?.message ?? e);
+}
+
+async function deliver(channel: AlertChannel, payload: string, settings: DeliverySettings): Promise<AlertDelivery> {
   const started = Date.now();
+  const done = (result: Omit<AlertDelivery, 'channel' | 'ms'>): AlertDelivery => ({ channel: channel.name, ...result, ms: Date.now() - started });
+  if (!URL.canParse(channel.url)) return done({ ok: false, error: 'its URL is not a valid URL', attempts: 0 });
   let last: { status?: number; error?: string } = {};
-  for (let attempt = 1; attempt <= options.retries; attempt++) {
+  for (let attempt = 1; attempt <= settings.retries; attempt++) {
+    let wait: number | undefined;
     try {
-      const response = await options.fetchImpl(channel.url, {
+      const response = await settings.fetchImpl(channel.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: payload,
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: AbortSignal.timeout(settings.timeoutMs),
       });
+      // read the answer so the connection is released; its content does not matter
       await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) return { channel: channel.name, ok: true, status: response.status, attempts: attempt, ms: Date.now() - started };
+      if (response.ok) return done({ ok: true, status: response.status, attempts: attempt });
       last = { status: response.status, error: `HTTP ${response.status}` };
-      if (!retryable(response.status)) return { channel: channel.name, ok: false, ...last, attempts: attempt, ms: Date.now() - started };
+      if (!retryable(response.status)) return done({ ok: false, ...last, attempts: attempt });
+      wait = retryAfterMs(response.headers.get('retry-after'));
     } catch (error) {
-      const e = error as Error;
-      last = { error: e.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : e.message };
+      last = { error: describeFailure(error, settings.timeoutMs) };
     }
-    if (attempt < options.retries) await sleep(250 * 2 ** (attempt - 1));
+    if (attempt < settings.retries) await sleep(backoffMs(attempt, wait));
   }
-  return { channel: channel.name, ok: false, ...last, attempts: options.retries, ms: Date.now() - started };
+  return done({ ok: false, ...last, attempts: settings.retries });
 }
 
-/** Alerts to Slack, Telegram and a generic webhook, configured from the environment. */
+/** Alerts to Slack, Telegram and a generic webhook, as configured by the environment. */
 export function createAlerter(env: Env, options: AlerterOptions = {}): Alerter {
   const channels = channelsFrom(env);
-  const redact = options.redactor ?? createRedactor(env);
-  const settings = { timeoutMs: options.timeoutMs ?? 5000, retries: Math.max(1, options.retries ?? 3), fetchImpl: options.fetchImpl ?? fetch };
+  const base = options.redactor ?? createRedactor(env);
+  // the channels' URLs and tokens are credentials, even when the caller's redactor was built from another env
+  const channelSecrets = createRedactor({}, channels.flatMap((c) => [c.url, ...c.secrets]));
+  const redact: Redactor = (text) => channelSecrets(base(text));
+  const settings: DeliverySettings = {
+    timeoutMs: options.timeoutMs ?? 5000,
+    retries: Math.max(1, Math.floor(options.retries ?? 3)),
+    fetchImpl: options.fetchImpl ?? fetch,
+  };
+  const log = (line: string) => {
+    try {
+      options.log?.(line);
+    } catch {
+      // a broken log sink must not turn an alert into a failure of the run
+    }
+  };
+
+  async function sendTo(channel: AlertChannel, event: AlertEvent): Promise<AlertDelivery> {
+    const started = Date.now();
+    let delivery: AlertDelivery;
+    try {
+      // the payload as a whole through the redactor too: JSON escaping must not hide a secret from it
+      const payload = redact(JSON.stringify(redactDeep(channel.body(event), redact)));
+      delivery = await deliver(channel, payload, settings);
+    } catch (error) {
+      delivery = { channel: channel.name, ok: false, error: String((error as Error)?.message ?? error), attempts: 0, ms: Date.now() - started };
+    }
+    if (delivery.error) delivery.error = redact(delivery.error.split(channel.url).join(`the ${channel.name} URL`));
+    // the channel by name only: its URL is a credential
+    if (!delivery.ok) log(redact(`the ${channel.name} alert was not delivered after ${delivery.attempts} attempt(s): ${delivery.error ?? 'failed'}`));
+    return delivery;
+  }
+
   return {
     channels: channels.map((c) => c.name),
-    async send(event) {
-      const deliveries = await Promise.all(channels.map((channel) => deliver(channel, redact(JSON.stringify(redactDeep(channel.body(event), redact))), settings)));
-      for (const d of deliveries) {
-        // the channel by name only: its URL is a credential
-        if (!d.ok) options.log?.(redact(`the ${d.channel} alert was not delivered after ${d.attempts} attempt(s): ${d.error ?? 'failed'}`));
-      }
-      return deliveries;
-    },
+    send: (event) => Promise.all(channels.map((channel) => sendTo(channel, event))),
   };
 }

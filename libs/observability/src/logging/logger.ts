@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type Level, type Logger } from 'pino';
 import type { Env } from '../env';
 import type { Redactor } from '../redaction/redactor';
 
@@ -10,38 +10,61 @@ export function logFormat(env: Env, isTTY: boolean): LogFormat {
   return isTTY ? 'pretty' : 'json';
 }
 
+export interface LogBindings {
+  runId?: string;
+  app?: string;
+  migration?: string;
+}
+
 export interface LoggerOptions {
   env: Env;
   redactor: Redactor;
-  /** Where lines go (default stderr). */
+  /** Where lines go (default stderr: stdout is for results). */
   stream?: NodeJS.WritableStream;
+  /** Whether the stream is a terminal (default: the stream's own isTTY). */
   isTTY?: boolean;
+  /** Debug lines too. LOG_LEVEL, when a pino level, wins over both. */
   verbose?: boolean;
-  bindings?: { runId?: string; app?: string; migration?: string };
+  bindings?: LogBindings;
+}
+
+const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+/** One readable line: the message, with the level in front only when it needs attention. */
+function prettyLine(json: string): string {
+  const entry = JSON.parse(json) as { level: string; msg?: string; err?: { message?: string } };
+  const prefix = entry.level === 'warn' || entry.level === 'error' || entry.level === 'fatal' ? `${entry.level}: ` : '';
+  const message = entry.msg || entry.err?.message || '';
+  return `${prefix}${message}`;
 }
 
 /**
- * A pino logger whose every line is redacted and carries the run id (and app and migration in
- * child loggers). Synchronous writes, no worker-thread transport: cheap at start-up.
+ * A pino logger whose every line is redacted and carries the bound run id (and app and migration,
+ * bound in child loggers). The redactor runs on each serialized line, so message, fields, bindings
+ * and error stacks all pass through it, with no field list to keep up to date. Synchronous writes
+ * to the stream, no worker-thread transport: cheap at start-up, nothing lost at process.exit.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const stream = options.stream ?? process.stderr;
   const format = logFormat(options.env, options.isTTY ?? Boolean((stream as NodeJS.WriteStream).isTTY));
   const redact = options.redactor;
-  const destination =
-    format === 'json'
-      ? { write: (line: string) => stream.write(redact(line)) }
-      : {
-          write: (line: string) => {
-            const entry = JSON.parse(line) as { level: string; msg: string; app?: string; migration?: string };
-            const prefix = entry.level === 'warn' || entry.level === 'error' ? `${entry.level}: ` : '';
-            stream.write(redact(`${prefix}${entry.msg}`) + '\n');
+  const destination = {
+    write:
+      format === 'json'
+        ? (line: string) => {
+            stream.write(redact(line));
+          }
+        : (line: string) => {
+            stream.write(redact(prettyLine(line)) + '\n');
           },
-        };
+  };
+  const envLevel = options.env.LOG_LEVEL?.toLowerCase();
+  const level: Level = envLevel && LEVELS.includes(envLevel) ? (envLevel as Level) : options.verbose ? 'debug' : 'info';
   return pino(
     {
-      level: options.verbose ? 'debug' : 'info',
-      base: options.bindings ?? {},
+      level,
+      // no pid or hostname on every line: the run id identifies the run
+      base: Object.fromEntries(Object.entries(options.bindings ?? {}).filter(([, v]) => v !== undefined)),
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

@@ -6,7 +6,7 @@ export type Redactor = (text: string) => string;
 export const MASK = '***';
 
 /** Variable names whose value is a secret as a whole. */
-const SECRET_NAME = /PASSWORD|PASSWD|TOKEN|SECRET|_KEY$|^KEY$|WEBHOOK|CREDENTIAL|AUTH/i;
+const SECRET_NAME = /PASSWORD|PASSWD|TOKEN|SECRET|PRIVATE|_KEY$|^KEY$|WEBHOOK|CREDENTIAL|AUTHORIZATION|(^|_)AUTH(_|$)/i;
 /** Variable names holding a URL whose userinfo may carry a password. */
 const URL_NAME = /_URL$|^DATABASE_URL$|_DSN$/i;
 /** Database URLs: the user name is shown in errors on purpose (it is what a user checks), only the password is secret. */
