@@ -1,7 +1,7 @@
 // Shared by the benchmarks: a scratch database (DATABASE_URL's server, or an embedded one in a
 // temp directory), timing helpers, and the report format (figures plus the baseline of the same run).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,8 +16,10 @@ const { Client } = require(join(ROOT, 'node_modules/pg'));
 export async function scratchDatabase(name) {
   let adminUrl = process.env.DATABASE_URL;
   let server;
+  let scratchDir;
   if (!adminUrl) {
-    server = await db.startEmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'zdm-bench-')), 'pg') });
+    scratchDir = mkdtempSync(join(tmpdir(), 'zdm-bench-'));
+    server = await db.startEmbeddedPostgres({ dataDir: join(scratchDir, 'pg') });
     adminUrl = server.target.url;
   }
   const admin = new Client({ connectionString: adminUrl });
@@ -36,6 +38,8 @@ export async function scratchDatabase(name) {
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
       await server?.stop();
+      // a 1,000,000-row run leaves a gigabyte behind
+      if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
     },
   };
 }
