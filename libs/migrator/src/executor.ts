@@ -263,19 +263,19 @@ export class MigrationExecutor {
     return 0;
   }
 
-  /** Sleeps through a backoff slot, cut short once the blockers have let go (looked at every 100 ms). */
+  /**
+   * Sleeps through a backoff slot, cut short once the blockers have let go (looked at every 100 ms,
+   * the last look at the end of the slot); `blocked` is what the last look saw.
+   */
   private async waitSlot(delayMs: number): Promise<{ waitedMs: number; blocked: boolean }> {
     const started = Date.now();
-    const known = this.state.blockers.length > 0;
-    for (;;) {
-      const left = delayMs - (Date.now() - started);
-      if (left <= 0 || this.ctx.interrupted()) break;
+    let blocked = this.state.blockers.length > 0;
+    for (let left = delayMs; left > 0 && !this.ctx.interrupted(); left = delayMs - (Date.now() - started)) {
       await sleep(Math.min(100, left));
-      if (known && !(await stillBlocking(this.ctx.control, this.state.blockers).catch(() => false))) {
-        return { waitedMs: Date.now() - started, blocked: false };
-      }
+      if (!blocked) continue;
+      blocked = await stillBlocking(this.ctx.control, this.state.blockers).catch(() => false);
+      if (!blocked) break;
     }
-    const blocked = known && (await stillBlocking(this.ctx.control, this.state.blockers).catch(() => false));
     return { waitedMs: Date.now() - started, blocked };
   }
 
