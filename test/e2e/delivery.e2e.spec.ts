@@ -35,7 +35,7 @@ describe('delivery: CI, the migrate workflow and the Kubernetes Job', () => {
     for (const script of pnpm) expect(pnpmScripts).toContain(script);
   });
 
-  it('CI checks for drift with migrate check and lint, and each command and flag it uses is the CLI’s', async () => {
+  it('CI checks for drift with migrate check and lint, and each migrate command it runs is the CLI’s', async () => {
     const runs = scripts(ci).join('\n');
     const commands = [...runs.matchAll(/pnpm -s migrate ([a-z]+)/g)].map((m) => m[1]);
     expect(commands).toEqual(['check', 'lint']);
