@@ -80,7 +80,7 @@ describe('lock-safe execution under live traffic', () => {
   it('SIGTERM cancels the running statement, records the migration failed, releases the lock and exits 143', async () => {
     const old = await holdActive(db.url, 60, 'old-transaction');
     const run = startMigrate(['up', '--app', 'payments'], { env: env() });
-    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where query ilike 'create index concurrently%'`)).length > 0 || undefined);
+    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where datname = current_database() and query ilike 'create index concurrently%'`)).length > 0 || undefined);
     run.child.kill('SIGTERM');
     const result = await run.done;
     await old.release();
@@ -88,7 +88,7 @@ describe('lock-safe execution under live traffic', () => {
     expect(result.stderr).toMatch(/interrupted by SIGTERM/);
     const [entry] = await db.query<{ status: string; error: string }>(`select status, error from migration_runs where migration = '202401151000__chargebacks_add_utr_reported_at' order by id desc limit 1`);
     expect(entry).toEqual({ status: 'failed', error: expect.stringMatching(/SIGTERM/) });
-    const [{ held }] = await db.query<{ held: string }>(`select count(*) as held from pg_locks where locktype = 'advisory'`);
+    const [{ held }] = await db.query<{ held: string }>(`select count(*) as held from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`);
     expect(Number(held)).toBe(0);
     expect((await runMigrate(['up', '--app', 'payments'], { env: env() })).code).toBe(0);
     expect(await indexState(db, 'idx_chargebacks_utr')).toBe('true');
@@ -96,15 +96,26 @@ describe('lock-safe execution under live traffic', () => {
 
   it('a second runner waits for the run lock, says who holds it, and gives up with exit 3 after --lock-wait', async () => {
     const { Client } = await import('pg');
+    // another database on the same server has a run of its own: it neither blocks this one nor is named
+    const elsewhere = await createTestDatabase('elsewhere');
+    const other = new Client({ connectionString: elsewhere.url, application_name: 'other-database-pod' });
     const holder = new Client({ connectionString: db.url, application_name: 'deploy-pod-1' });
+    await other.connect();
+    await other.query('select pg_advisory_lock($1, $2)', [0x7a646d, 0x72756e]);
     await holder.connect();
     await holder.query('select pg_advisory_lock($1, $2)', [0x7a646d, 0x72756e]);
     try {
+      const [{ pid }] = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows;
       const result = await runMigrate(['up', '--lock-wait', '1s'], { env: env() });
       expect(result.code).toBe(3);
-      expect(result.stderr).toMatch(/the run lock on .+ is still held by pid \d+ \(deploy-pod-1\)/);
+      expect(result.stderr).toMatch(new RegExp(`the run lock on .+ is still held by pid ${pid} \\(deploy-pod-1\\)`));
+      expect(result.stderr).not.toMatch(/other-database-pod/);
+      await holder.query('select pg_advisory_unlock($1, $2)', [0x7a646d, 0x72756e]);
+      expect((await runMigrate(['up', '--lock-wait', '1s'], { env: env() })).code).toBe(0);
     } finally {
       await holder.end();
+      await other.end();
+      await elsewhere.drop();
     }
   });
 });

@@ -65,7 +65,7 @@ describe('runBackfill against a real server', () => {
     child.kill('SIGKILL');
     await new Promise((done) => child.on('close', done));
     // the server finishes what the killed process had sent (a COMMIT among it) before its backends go
-    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where application_name like 'zdm-backfill %'`)).length === 0 || undefined, 10_000, 20);
+    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where datname = current_database() and application_name like 'zdm-backfill %'`)).length === 0 || undefined, 10_000, 20);
     const before = await counts(db);
     expect(before.left).toBeGreaterThan(0);
     const result = await runBackfill({ url: db.url, job });

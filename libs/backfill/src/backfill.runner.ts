@@ -255,7 +255,8 @@ async function pauseReason(client: Client, table: string, when: BackfillOptions[
   const waiting = when?.lockWaitingSessions ?? 5;
   const lagMs = when?.replicationLagMs ?? 10_000;
   const { rows } = await client.query(
-    `select (select count(*)::int from pg_locks where not granted and relation = to_regclass($1)) as waiting,
+    `select (select count(*)::int from pg_locks where not granted and relation = to_regclass($1)
+                                         and database = (select oid from pg_database where datname = current_database())) as waiting,
             (select coalesce(max(extract(epoch from replay_lag) * 1000), 0)::int from pg_stat_replication) as lag`,
     [table],
   );

@@ -11,6 +11,7 @@ const HOLDER_SQL = `
          (extract(epoch from now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint as age_ms
     from pg_locks l join pg_stat_activity a on a.pid = l.pid
    where l.locktype = 'advisory' and l.classid = $1 and l.objid = $2 and l.objsubid = 2 and l.granted
+     and l.database = (select oid from pg_database where datname = current_database())
    limit 1`;
 
 export interface LockWait {
