@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { columnType, historyNames, indexState, tableExists } from '../support/catalog';
-import { ROOT, runMigrate } from '../support/cli';
+import { ROOT, runMigrate, startMigrate } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { scratchProject } from '../support/scratch-project';
 
@@ -23,6 +23,17 @@ describe('the runner under concurrency, failure and edits', () => {
     expect(await indexState(db, 'idx_chargebacks_utr')).toBe('true');
     expect(await indexState(db, 'idx_ledger_entries_external_ref')).toBe('true');
   }, 150_000);
+
+  it('a reader that closes the output pipe does not stop the run: every migration applied, exit 0', async () => {
+    const run = startMigrate(['up', '--json'], { env: { DATABASE_URL: db.url } });
+    // closed before the CLI has started: each line it writes to stdout meets EPIPE
+    run.child.stdout.destroy();
+    const result = await run.done;
+    expect(result.stderr).not.toMatch(/EPIPE|ERR_STREAM/);
+    expect(result.code).toBe(0);
+    expect(await historyNames(db, 'migrations')).toHaveLength(2);
+    expect(await historyNames(db, 'mikro_orm_migrations')).toHaveLength(2);
+  });
 
   it("a failing migration in the second app rolls back and reverts the first app's migrations of that run", async () => {
     const config = join(ROOT, 'test/fixtures/failing-ledger/migrate.config.json');
