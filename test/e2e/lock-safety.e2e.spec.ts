@@ -17,8 +17,15 @@ describe('lock-safe execution under live traffic', () => {
 
   it('retries on lock timeout while a reader holds the table, then succeeds once it lets go', async () => {
     const reader = await holdInTransaction(db.url, 'select count(*) from chargebacks');
-    setTimeout(() => void reader.release(), 1200);
-    const result = await runMigrate(['up', '--app', 'payments'], { env: env({ MIGRATION_LOCK_TIMEOUT: '200ms', MIGRATION_LOCK_RETRIES: '20' }) });
+    const run = startMigrate(['up', '--app', 'payments'], { env: env({ MIGRATION_LOCK_TIMEOUT: '200ms', MIGRATION_LOCK_RETRIES: '20' }) });
+    try {
+      // the reader lets go once the runner has met its lock (or ended), however long start-up took
+      await waitFor(async () => /lock not granted/.test(run.output()) || run.child.exitCode !== null || undefined, 30_000, 20);
+      await sleep(300);
+    } finally {
+      await reader.release();
+    }
+    const result = await run.done;
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/lock not granted \(SQLSTATE 55P03\), attempt 1 of 20; retrying in \d+ ms; blocked by pid \d+ \(app-reader\)/);
     expect(await columnType(db, 'chargebacks', 'utr')).toBe('character varying(64)');
