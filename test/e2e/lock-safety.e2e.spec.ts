@@ -3,6 +3,8 @@ import { runMigrate, startMigrate } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { holdActive, holdInTransaction, sleep, waitFor } from '../support/sessions';
 
+/** The run lock's advisory key, as libs/migrator takes it ('zdm', 'run'). */
+const RUN_LOCK_KEY = [0x7a646d, 0x72756e];
 const FIRST = ['up', '--app', 'payments', '--to', '202401150900__create_chargebacks'];
 
 describe('lock-safe execution under live traffic', () => {
@@ -108,16 +110,16 @@ describe('lock-safe execution under live traffic', () => {
     const other = new Client({ connectionString: elsewhere.url, application_name: 'other-database-pod' });
     const holder = new Client({ connectionString: db.url, application_name: 'deploy-pod-1' });
     await other.connect();
-    await other.query('select pg_advisory_lock($1, $2)', [0x7a646d, 0x72756e]);
+    await other.query('select pg_advisory_lock($1, $2)', RUN_LOCK_KEY);
     await holder.connect();
-    await holder.query('select pg_advisory_lock($1, $2)', [0x7a646d, 0x72756e]);
+    await holder.query('select pg_advisory_lock($1, $2)', RUN_LOCK_KEY);
     try {
       const [{ pid }] = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows;
       const result = await runMigrate(['up', '--lock-wait', '1s'], { env: env() });
       expect(result.code).toBe(3);
       expect(result.stderr).toMatch(new RegExp(`the run lock on .+ is still held by pid ${pid} \\(deploy-pod-1\\)`));
       expect(result.stderr).not.toMatch(/other-database-pod/);
-      await holder.query('select pg_advisory_unlock($1, $2)', [0x7a646d, 0x72756e]);
+      await holder.query('select pg_advisory_unlock($1, $2)', RUN_LOCK_KEY);
       expect((await runMigrate(['up', '--lock-wait', '1s'], { env: env() })).code).toBe(0);
     } finally {
       await holder.end();
