@@ -155,7 +155,10 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
     // synchronous_commit off: a batch's commit does not wait for its WAL flush. The rows and their
     // checkpoint commit together, so a server crash can only lose the last batches whole, rows and
     // checkpoint alike, and the resume does them again: nothing is lost or done twice.
-    await client.query(`set lock_timeout = '2s'; set statement_timeout = '60s'; set synchronous_commit = off`);
+    // enable_sort off: a batch walks the key index in order and stops at its limit. Where the
+    // planner has no statistics for the filter (a column just added, a table not analyzed yet) it
+    // expects a handful of rows and would rather read the whole key range and sort it, in every batch.
+    await client.query(`set lock_timeout = '2s'; set statement_timeout = '60s'; set synchronous_commit = off; set enable_sort = off`);
     const batchSql = `
       with batch as (
         select ${key} as zdm_key from ${table}
