@@ -13,7 +13,7 @@ import { upCommand } from './commands/up.command';
 import { CommandContext, type GlobalOptions, type Streams } from './context';
 
 export const EXIT_CODES = `Exit codes: 0 ok, 1 a migration or batch failed, 2 usage, config or connection error,
-3 the run lock's --lock-wait ran out, 4 drift, 5 safety findings, 6 pending migrations
+3 the run lock's --lock-wait ran out, 4 drift, 5 safety findings, 6 pending or changed migrations
 (status --exit-code), 130/143 interrupted by SIGINT/SIGTERM.`;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -55,9 +55,10 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
 
   program
     .command('status')
-    .description('every migration of every app: applied, pending or changed, with applied time and duration')
-    .option('--exit-code', 'exit 6 when a migration is pending (readiness checks, CI gates)')
-    .action(async (options: { exitCode?: boolean }) => withContext((ctx) => statusCommand(ctx, options))());
+    .description('every migration of every app: applied, pending, changed or missing, with applied time and duration')
+    .option('--exit-code', "exit 6 while this release's migrations are pending or changed (readiness checks, CI gates)")
+    .option('--strict', 'with --exit-code, count applied migrations this release has no file for (missing) too')
+    .action(async (options: { exitCode?: boolean; strict?: boolean }) => withContext((ctx) => statusCommand(ctx, options))());
 
   runOptions(
     program

@@ -80,6 +80,7 @@ export class CommandContext {
       host: settings.host,
       gitSha: settings.gitSha,
       onEvent,
+      redact: this.out.redact,
     });
   }
 

@@ -61,7 +61,7 @@ export class RunObserver {
         break;
       case 'migration.failed': {
         this.metrics.migrationFinished(event.app, 'failed', event.durationMs / 1000);
-        this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: 'failed', durationMs: event.durationMs, retries: event.retries, lockWaitMs: 0, error: event.error });
+        this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: 'failed', durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs, error: event.error });
         const lockTimeout = event.code === '55P03' || event.code === '40P01';
         this.alert({
           kind: lockTimeout ? 'lock_retries_exhausted' : 'migration_failed',

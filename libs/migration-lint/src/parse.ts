@@ -16,21 +16,40 @@ export interface ParsedStatement {
 interface PgParser {
   loadModule(): Promise<void>;
   parseSync(sql: string): { stmts?: { stmt: PgNode; stmt_location?: number; stmt_len?: number }[] };
+  scanSync(sql: string): { tokens: { start: number; end: number; text: string; tokenName: string }[] };
 }
 
 let parser: PgParser | undefined;
 
-/**
- * Splits SQL into statements with the real PostgreSQL parser (libpg-query, WASM, loaded once on
- * first use). Throws on SQL the parser cannot read.
- */
-export async function parseStatements(sql: string): Promise<ParsedStatement[]> {
+/** The real PostgreSQL parser (libpg-query, WASM), loaded once on first use. */
+async function loadParser(): Promise<PgParser> {
   if (!parser) {
     const loaded = require('libpg-query') as PgParser;
     await loaded.loadModule();
     parser = loaded;
   }
-  const { stmts = [] } = parser.parseSync(sql);
+  return parser;
+}
+
+/**
+ * Where a qualified name that starts at `start` ends (`"billing"."chargebacks"`, `t`), by
+ * PostgreSQL's own scanner: the name's tokens and the dots between them.
+ */
+export async function nameEnd(sql: string, start: number): Promise<number> {
+  const { tokens } = (await loadParser()).scanSync(sql);
+  let i = tokens.findIndex((t) => t.start === start);
+  if (i < 0) throw new Error(`no token starts at ${start}`);
+  let end = tokens[i].end;
+  while (tokens[i + 1]?.text === '.' && tokens[i + 2]) {
+    end = tokens[i + 2].end;
+    i += 2;
+  }
+  return end;
+}
+
+/** Splits SQL into statements with the real PostgreSQL parser. Throws on SQL the parser cannot read. */
+export async function parseStatements(sql: string): Promise<ParsedStatement[]> {
+  const { stmts = [] } = (await loadParser()).parseSync(sql);
   let previousEnd = 0;
   return stmts.map((s) => {
     // the parser's location is the statement's first token: comments before it sit after the previous one

@@ -3,11 +3,13 @@ import { assertSessionPinned, connectionError, databaseKey, openClient, type Dat
 import { ChangedMigrationError } from './errors/changed-migration.error';
 import { ConfigError } from './errors/config.error';
 import { InterruptedError } from './errors/interrupted.error';
+import { TransactionControlError } from './errors/transaction-control.error';
 import { MigrationFailedError } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
 import { UnexpectedError } from './errors/unexpected.error';
 import { UnsafeTransactionError } from './errors/unsafe-transaction.error';
 import { MigrationExecutor, type ExecutionSettings } from './executor';
+import { MonitorConnection } from './monitor-connection';
 import { checkTimestampedNames } from './naming';
 import { pgErrorFields } from './pg-error';
 import { acquireRunLock, releaseRunLock } from './run-lock';
@@ -37,9 +39,15 @@ export interface EngineOptions {
   host: string;
   gitSha?: string;
   onEvent?: EventListener;
+  /** Applied to every error text the engine stores (the run log), so no secret is kept there. */
+  redact?: (text: string) => string;
 }
 
-export type MigrationState = 'applied' | 'pending' | 'changed';
+/**
+ * `missing`: applied (in the ORM's history) but no file of this release has it, as when a newer
+ * release ran first in a rolling deploy, or a file was deleted.
+ */
+export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing';
 
 export interface MigrationStatus {
   name: string;
@@ -66,6 +74,8 @@ export interface PlannedStatement {
   kind: 'read' | 'write';
   /** Must run outside a transaction (CONCURRENTLY). */
   concurrent: boolean;
+  /** BEGIN, COMMIT, ... written in the migration itself. */
+  transactionControl?: string;
   /** For reads: whether the plan could run it (reads run in a read-only transaction). */
   executed?: boolean;
   note?: string;
@@ -106,6 +116,8 @@ export interface RunSummary {
 interface Database {
   target: DatabaseTarget;
   control: Client;
+  /** The watchdog's and the cancels' own connection, opened when first needed. */
+  monitor: MonitorConnection;
   runLog: RunLog;
   locked: boolean;
 }
@@ -157,7 +169,8 @@ export class MigrationEngine {
     const ordered = [...targets.entries()].sort(([a], [b]) => a.localeCompare(b));
     for (const [key, target] of ordered) {
       const control = await openClient(target, `zdm-migrate ${this.options.runId.slice(0, 8)}`);
-      const database: Database = { target, control, runLog: new RunLog(control, target.schema), locked: false };
+      const monitor = new MonitorConnection(target, `zdm-migrate ${this.options.runId.slice(0, 8)} watchdog`);
+      const database: Database = { target, control, monitor, runLog: new RunLog(control, target.schema), locked: false };
       this.databases.set(key, database);
       await assertSessionPinned(control, target);
       if (!lock) continue;
@@ -171,6 +184,8 @@ export class MigrationEngine {
       database.locked = true;
       this.emit({ type: 'lock.acquired', database: key, waitedMs });
       await database.runLog.ensure();
+      const abandoned = await database.runLog.markAbandoned();
+      if (abandoned.length) this.emit({ type: 'runs.abandoned', database: key, runs: abandoned });
     }
   }
 
@@ -247,7 +262,7 @@ export class MigrationEngine {
   async interrupt(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
     this.signal = signal;
     await Promise.all(
-      [...this.states.values()].filter((s) => s.session).map((s) => s.database.control.query('select pg_cancel_backend($1)', [s.session!.pid]).catch(() => undefined)),
+      [...this.states.values()].filter((s) => s.session).map((s) => s.database.monitor.query('select pg_cancel_backend($1)', [s.session!.pid]).catch(() => undefined)),
     );
   }
 
@@ -255,6 +270,7 @@ export class MigrationEngine {
     for (const adapter of this.opened) await adapter.close().catch(() => undefined);
     this.opened.clear();
     for (const database of this.databases.values()) {
+      await database.monitor.close();
       if (database.locked) await releaseRunLock(database.control).catch(() => undefined);
       await database.control.end().catch(() => undefined);
     }
@@ -283,6 +299,27 @@ export class MigrationEngine {
     return status;
   }
 
+  /** Applied migrations that no file of this release has: shown, never run or reverted. */
+  private missingOf(s: AppState): MigrationStatus[] {
+    const known = new Set(s.migrations.map((m) => m.historyName));
+    const nameOf = new Map([...s.history.entries()].filter(([, h]) => h.historyName).map(([name, h]) => [h.historyName!, name]));
+    return [...s.applied.entries()]
+      .filter(([historyName]) => !known.has(historyName))
+      .map(([historyName, appliedAt]) => {
+        const name = nameOf.get(historyName) ?? historyName;
+        const hist = s.history.get(name);
+        const when = appliedAt ?? hist?.appliedAt ?? null;
+        return {
+          name,
+          state: 'missing' as const,
+          appliedAt: when ? new Date(when).toISOString() : null,
+          durationMs: hist?.durationMs ?? null,
+          transactional: hist?.transactional ?? true,
+          checksum: hist?.checksum ?? '',
+        };
+      });
+  }
+
   async status(): Promise<AppStatus[]> {
     try {
       const states = await this.openAll(false);
@@ -290,7 +327,7 @@ export class MigrationEngine {
         app: s.app.name,
         orm: s.app.orm,
         database: databaseKey(s.app.target),
-        migrations: s.migrations.map((m) => this.stateOf(s, m)),
+        migrations: [...s.migrations.map((m) => this.stateOf(s, m)), ...this.missingOf(s)],
       }));
     } finally {
       await this.close();
@@ -346,7 +383,10 @@ export class MigrationEngine {
           return [];
         }
       }
-      const pieces = parts.length > 1 && !statement.params?.length ? parts.map((p) => ({ sql: p.text, params: undefined, concurrent: p.concurrent })) : [{ sql: statement.sql, params: statement.params, concurrent: parts[0]?.concurrent ?? false }];
+      const pieces =
+        parts.length > 1 && !statement.params?.length
+          ? parts.map((p) => ({ sql: p.text, params: undefined, concurrent: p.outsideTransaction, transactionControl: p.transactionControl }))
+          : [{ sql: statement.sql, params: statement.params, concurrent: parts[0]?.outsideTransaction ?? false, transactionControl: parts.length === 1 ? parts[0].transactionControl : undefined }];
       for (const piece of pieces) {
         planned.statements.push({ ...piece, kind: 'write', ...(blockedRead ? { note: 'depends on a read the plan could not do' } : {}) });
       }
@@ -371,7 +411,11 @@ export class MigrationEngine {
       const plans: AppPlan[] = [];
       for (const s of states) {
         const migrations: PlannedMigration[] = [];
-        for (const m of pending.get(s.app.name)!) migrations.push(await this.capture(s, m));
+        for (const m of pending.get(s.app.name)!) {
+          const planned = await this.capture(s, m);
+          this.refuseTransactionControl(s, m, planned);
+          migrations.push(planned);
+        }
         plans.push({ app: s.app.name, orm: s.app.orm, database: databaseKey(s.app.target), migrations });
       }
       return plans;
@@ -419,10 +463,19 @@ export class MigrationEngine {
       for (const m of pending.get(s.app.name)!) {
         if (!m.transactional) continue;
         // a quick look only: a slow read inside up() must not hold the run up twice
-        const concurrent = (await this.capture(s, m, 1000)).statements.find((st) => st.concurrent);
+        const planned = await this.capture(s, m, 1000);
+        this.refuseTransactionControl(s, m, planned);
+        const concurrent = planned.statements.find((st) => st.concurrent);
         if (concurrent) throw new UnsafeTransactionError(s.app.name, m.name, concurrent.sql, s.app.orm);
       }
     }
+  }
+
+  /** BEGIN, COMMIT, ... inside a transactional migration would end the runner's transaction half-way: refused, no override. */
+  private refuseTransactionControl(s: AppState, m: Entry, planned: PlannedMigration): void {
+    if (!m.transactional) return;
+    const control = planned.statements.find((st) => st.transactionControl);
+    if (control) throw new TransactionControlError(s.app.name, m.name, m.file, control.sql, control.transactionControl!);
   }
 
   private entryBase(s: AppState, m: Entry) {
@@ -446,12 +499,14 @@ export class MigrationEngine {
     const entryId = await runLog.start({ ...this.entryBase(s, entry), direction });
     this.emit({ type: 'migration.started', app: s.app.name, migration: m.name, direction, transactional: m.transactional });
     const started = performance.now();
+    const redact = this.options.redact ?? ((text: string) => text);
     try {
       const { retries, lockWaitMs } = await new MigrationExecutor(
         {
           app: s.app.name,
           session,
-          control: s.database.control,
+          monitor: s.database.monitor,
+          where: `${s.app.target.host}:${s.app.target.port}`,
           runLog,
           entryId,
           settings: this.options.settings,
@@ -471,19 +526,38 @@ export class MigrationEngine {
     } catch (error) {
       const durationMs = Math.round(performance.now() - started);
       const message = error instanceof Error ? error.message : String(error);
-      await runLog.finish(entryId, { status: 'failed', durationMs, retries: 0, lockWaitMs: 0, error: message }).catch(() => undefined);
+      const { retries, lockWaitMs } = error instanceof MigrationFailedError ? error.counts : { retries: 0, lockWaitMs: 0 };
+      await runLog.finish(entryId, { status: 'failed', durationMs, retries, lockWaitMs, error: redact(message) }).catch(() => undefined);
       this.emit({
         type: 'migration.failed',
         app: s.app.name,
         migration: m.name,
         direction,
         durationMs,
-        retries: 0,
+        retries,
+        lockWaitMs,
         error: message,
         code: error instanceof MigrationFailedError ? error.pg.code : undefined,
         blockers: error instanceof MigrationFailedError ? error.blockers : [],
       });
       throw error;
+    } finally {
+      await this.resetSession(s);
+    }
+  }
+
+  /**
+   * After each migration, the session goes back to the state the runner set up; a session that
+   * died (a lost connection) is closed, so a revert after it opens a new one.
+   */
+  private async resetSession(s: AppState): Promise<void> {
+    if (!s.session) return;
+    try {
+      await s.session.reset();
+    } catch {
+      await s.app.adapter.close().catch(() => undefined);
+      this.opened.delete(s.app.adapter);
+      s.session = undefined;
     }
   }
 

@@ -1,10 +1,14 @@
-import type { Client } from 'pg';
-import { MigrationFailedError } from './errors/migration-failed.error';
+import { nameEnd } from '@zdm/migration-lint';
 import { InterruptedError } from './errors/interrupted.error';
-import { backoffMs, isRetryable, pgErrorFields } from './pg-error';
+import { MigrationFailedError, type FailureCounts } from './errors/migration-failed.error';
+import { MigratorError } from './errors/migrator.error';
+import { PoolerError } from './errors/pooler.error';
+import { TransactionControlError } from './errors/transaction-control.error';
+import { isRetryable, pgErrorFields, QUERY_CANCELED } from './pg-error';
+import { RetryFailure, retriesOf, withLockRetries, type RetryState } from './retry';
 import type { RunLog, StatementRecord } from './run-log';
 import { analyzeSql, sqlHash, type StatementInfo } from './sql/analyze';
-import type { Blocker, Direction, EngineEvent, Execute, LoadedMigration, MigrationSession, StatementSink } from './types';
+import type { Blocker, Direction, EngineEvent, Execute, LoadedMigration, MigrationSession, Queryable, StatementSink } from './types';
 import { blockersOf, describeBlockers, indexBuildProgress, stillBlocking, waitEventOf } from './watchdog';
 
 export interface ExecutionSettings {
@@ -21,16 +25,18 @@ export interface ExecutionSettings {
 export interface ExecutionContext {
   app: string;
   session: MigrationSession;
-  /** A second connection, for the watchdog's look at the session. */
-  control: Client;
+  /** A connection of its own for the watchdog and for cancelling the session's statement. */
+  monitor: Queryable;
   runLog: RunLog;
   entryId: number;
   settings: ExecutionSettings;
   emit: (event: EngineEvent) => void;
   /** The signal that interrupted the run, if one did. */
   interrupted: () => 'SIGINT' | 'SIGTERM' | undefined;
-  /** Statements an earlier, interrupted attempt completed (non-transactional `up` only). */
+  /** Statements earlier, failed attempts completed (non-transactional `up` only): done, skipped. */
   resume?: StatementRecord[];
+  /** `host:port` of the migration's server, for a lost connection. */
+  where: string;
 }
 
 export interface ExecutionResult {
@@ -40,14 +46,7 @@ export interface ExecutionResult {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-/** Statements of one attempt: the watchdog's findings, for the error when retries run out. */
-interface AttemptState {
-  blockers: Blocker[];
-  lockWaitMs: number;
-  /** Attempts of the statement (or transaction) that failed last. */
-  attempts: number;
-}
-
+/** One statement's failure, with the SQL that failed. */
 class StatementFailure extends Error {
   constructor(
     readonly sql: string,
@@ -57,18 +56,40 @@ class StatementFailure extends Error {
   }
 }
 
+/** The connection went away (a server restart, a terminated backend, the network). */
+function isConnectionLoss(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  const { code, message } = pgErrorFields(error);
+  return (
+    /^(57P0[1-3]|08)/.test(code ?? '') ||
+    ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT'].includes(e.code ?? '') ||
+    /Connection terminated|connection is closed|Client has encountered a connection error|not queryable/i.test(message ?? e.message ?? '')
+  );
+}
+
+interface Part {
+  sql: string;
+  params?: unknown[];
+  info?: StatementInfo;
+}
+
 /**
  * Runs one migration in one direction: in one transaction, or statement by statement outside one,
- * every statement under lock_timeout (CONCURRENTLY ones excepted) and retried on lock timeouts and
- * deadlocks with backoff and jitter, watched while it runs.
+ * each statement under the runner's own limits (set again before every statement, whatever the
+ * migration set), lock timeouts and deadlocks retried with backoff and jitter, watched while it runs.
  */
 export class MigrationExecutor {
   private readonly lockTimeoutMs: number;
   private readonly attempts: number;
   private readonly deadline: number;
-  private readonly state: AttemptState = { blockers: [], lockWaitMs: 0, attempts: 1 };
-  /** Attempts not made because the blocker still held its lock. */
-  private skipped = 0;
+  /** What blocked the current attempt, as the watchdog saw it. */
+  private blockers: Blocker[] = [];
+  /** Lock retries and waits of every statement (or transaction) of this migration. */
+  private readonly totals: FailureCounts = { retries: 0, lockWaitMs: 0, attempts: 1 };
+  private timedOut = false;
+  /** Where the run was when it failed, for the message of a lost connection. */
+  private completed = 0;
+  private committing = false;
 
   constructor(
     private readonly ctx: ExecutionContext,
@@ -82,133 +103,323 @@ export class MigrationExecutor {
   }
 
   async run(): Promise<ExecutionResult> {
-    return this.migration.transactional ? this.runInTransaction() : this.runOutsideTransaction();
+    // the runner's own timer: whatever the migration does to statement_timeout, past the time
+    // limit its statement is cancelled
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      void this.ctx.monitor.query('select pg_cancel_backend($1)', [this.ctx.session.pid]).catch(() => undefined);
+    }, Math.min(Math.max(0, this.deadline - Date.now()), 2 ** 31 - 1));
+    try {
+      if (this.migration.transactional) await this.runInTransaction();
+      else await this.runOutsideTransaction();
+      return { retries: this.totals.retries, lockWaitMs: this.totals.lockWaitMs };
+    } catch (error) {
+      throw this.failure(error);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private statementTimeoutMs(): number {
     const remaining = this.deadline - Date.now();
-    if (remaining <= 0) {
-      throw new StatementFailure('', { message: `the migration ran past its time limit (MIGRATION_TIMEOUT), so it was stopped`, code: '57014' });
+    if (remaining <= 0 || this.timedOut) {
+      this.timedOut = true;
+      throw new StatementFailure('', { message: 'the migration ran past its time limit (MIGRATION_TIMEOUT), so it was stopped', code: QUERY_CANCELED });
     }
     return Math.max(1, Math.min(remaining, this.migration.overrides.statementTimeoutMs ?? Infinity));
   }
 
-  private async runInTransaction(): Promise<ExecutionResult> {
+  /**
+   * Sets the runner's limits for the next statement (`local`: for the current transaction only)
+   * and confirms the session is still the backend it was: behind a transaction-mode pooler it
+   * would not be, and nothing session-scoped could be trusted.
+   */
+  private async applyLimits(lockTimeoutMs: number, local: boolean): Promise<void> {
+    const { rows } = await this.ctx.session.query(`select pg_backend_pid() as pid, set_config('lock_timeout', $1, $3), set_config('statement_timeout', $2, $3)`, [
+      `${lockTimeoutMs}ms`,
+      `${this.statementTimeoutMs()}ms`,
+      local,
+    ]);
+    if (Number(rows[0]?.pid) !== this.ctx.session.pid) {
+      throw new PoolerError(
+        `the migration session moved from backend ${this.ctx.session.pid} to ${String(rows[0]?.pid)} between statements: this is a transaction-mode pooler (PgBouncer). ` +
+          `Point the migration URL at the server directly, or at a session-mode pool`,
+      );
+    }
+  }
+
+  private async parts(statement: { sql: string; params?: unknown[] }): Promise<Part[]> {
+    const infos = await analyzeSql(statement.sql);
+    // a single statement, or one with parameters (which the server takes only alone), runs as given
+    if (infos.length <= 1 || statement.params?.length) return [{ sql: statement.sql, params: statement.params, info: infos.length === 1 ? infos[0] : undefined }];
+    return infos.map((info) => ({ sql: info.text, info }));
+  }
+
+  private retryOptions() {
+    return {
+      attempts: this.attempts,
+      stopped: () => this.ctx.interrupted() !== undefined || this.timedOut,
+      waitSlot: (delayMs: number) => this.waitSlot(delayMs),
+      onRetry: ({ retry, attempts, delayMs, error, skipped }: { retry: number; attempts: number; delayMs: number; error: unknown; skipped: boolean }) =>
+        this.ctx.emit({
+          type: 'migration.retrying',
+          app: this.ctx.app,
+          migration: this.migration.name,
+          attempt: retry,
+          attempts,
+          delayMs,
+          code: pgErrorFields(error instanceof StatementFailure ? error.error : error).code ?? '',
+          blockers: this.blockers,
+          ...(skipped ? { skipped: true as const } : {}),
+        }),
+      retryable: (error: unknown) => isRetryable(error instanceof StatementFailure ? error.error : error),
+    };
+  }
+
+  private count(state: RetryState): void {
+    this.totals.retries += retriesOf(state);
+    this.totals.lockWaitMs += state.waitedMs;
+    this.totals.attempts = state.attempts;
+  }
+
+  /** Runs `work` with lock retries, adding what its attempts went through to the migration's totals. */
+  private async retried<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      const { value, state } = await withLockRetries(async () => {
+        this.blockers = [];
+        return work();
+      }, this.retryOptions());
+      this.count(state);
+      return value;
+    } catch (error) {
+      if (error instanceof RetryFailure) {
+        this.count(error.state);
+        throw error.error;
+      }
+      throw error;
+    }
+  }
+
+  private async runInTransaction(): Promise<void> {
     const { session } = this.ctx;
-    for (let attempt = 1; ; ) {
-      this.state.blockers = [];
-      const started = Date.now();
+    await this.retried(async () => {
+      this.completed = 0;
+      await session.query('begin');
       try {
-        await session.query('begin');
-        await session.query(`select set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`, [
-          `${this.lockTimeoutMs}ms`,
-          `${this.statementTimeoutMs()}ms`,
-        ]);
-        let position = 0;
         const sink: StatementSink = async (statement, execute) => {
-          const { result } = await this.watched(position++, statement.sql, this.lockTimeoutMs, () => execute(statement.sql, statement.params));
+          let result: unknown;
+          for (const part of await this.parts(statement)) {
+            if (part.info?.transactionControl) {
+              throw new TransactionControlError(this.ctx.app, this.migration.name, this.migration.file, part.sql, part.info.transactionControl);
+            }
+            await this.applyLimits(this.lockTimeoutMs, true);
+            result = (await this.watched(this.completed, part.sql, this.lockTimeoutMs, () => execute(part.sql, part.params))).result;
+            this.completed++;
+          }
           return result;
         };
         await this.migration.run(this.direction, sink);
         await this.migration.record(this.direction, sink);
+        this.committing = true;
         await session.query('commit');
-        return { retries: attempt - 1 - this.skipped, lockWaitMs: this.state.lockWaitMs };
+        this.committing = false;
       } catch (error) {
+        this.committing = false;
         await session.query('rollback').catch(() => undefined);
-        const next = await this.retry(error, attempt, Date.now() - started);
-        if (next) {
-          attempt = next;
-          continue;
-        }
-        throw this.failure(error, this.state.attempts);
+        throw error;
       }
-    }
+    });
   }
 
-  private async runOutsideTransaction(): Promise<ExecutionResult> {
-    const { session } = this.ctx;
-    const done = new Set((this.direction === 'up' ? (this.ctx.resume ?? []) : []).filter((s) => s.ddl).map((s) => `${s.position}:${s.hash}`));
+  private async runOutsideTransaction(): Promise<void> {
+    const { session, runLog, entryId } = this.ctx;
+    const done = new Set((this.direction === 'up' ? (this.ctx.resume ?? []) : []).map((s) => `${s.position}:${s.hash}`));
     let position = 0;
-    let retries = 0;
-    const runOne = async (sql: string, params: unknown[] | undefined, info: StatementInfo | undefined, execute: Execute): Promise<unknown> => {
+    /** The migration opened a transaction of its own: its statements run in it and commit with it. */
+    let ownTransaction = false;
+    let sessionLimits = false;
+    const record = (at: number, hash: string, info: StatementInfo | undefined, outcome: { durationMs: number; rowCount: number | null }) =>
+      runLog.statementDone(entryId, { position: at, hash, durationMs: outcome.durationMs, rowCount: outcome.rowCount, ddl: info?.ddl ?? true }, session);
+
+    const runOne = async ({ sql, params, info }: Part, execute: Execute): Promise<unknown> => {
       const at = position++;
       const hash = sqlHash(sql);
-      if (info?.ddl && done.has(`${at}:${hash}`)) {
+      if (!ownTransaction && done.has(`${at}:${hash}`)) {
         this.ctx.emit({ type: 'statement.finished', app: this.ctx.app, migration: this.migration.name, position: at, sql, durationMs: 0, rowCount: null, skipped: true });
         return [];
       }
-      const lockTimeout = info?.concurrent ? 0 : this.lockTimeoutMs;
-      for (let attempt = 1; ; ) {
-        this.state.blockers = [];
-        const started = Date.now();
-        try {
-          await session.query(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [
-            `${lockTimeout}ms`,
-            `${this.statementTimeoutMs()}ms`,
-          ]);
-          if (info?.concurrentIndex) await this.dropInvalidIndex(info.concurrentIndex);
-          const { result, rowCount, durationMs } = await this.watched(at, sql, lockTimeout, () => execute(sql, params));
-          await this.ctx.runLog.statementDone(this.ctx.entryId, { position: at, hash, durationMs, rowCount, ddl: info?.ddl ?? true });
-          return result;
-        } catch (error) {
-          const next = await this.retry(error, attempt, Date.now() - started);
-          if (next) {
-            retries++;
-            attempt = next;
-            continue;
+      if (info?.transactionControl || ownTransaction) {
+        // the migration's own transaction block: run as written, the records inside it, so they commit with it
+        const outcome = await this.watched(at, sql, this.lockTimeoutMs, () => execute(sql, params));
+        const opens = info?.transactionControl === 'BEGIN' || info?.transactionControl === 'START TRANSACTION';
+        if (opens) ownTransaction = true;
+        else if (info?.transactionControl) ownTransaction = false;
+        if (ownTransaction) await this.applyLimits(this.lockTimeoutMs, true);
+        await record(at, hash, info, outcome);
+        this.completed++;
+        return outcome.result;
+      }
+      if (info?.outsideTransaction) {
+        // CONCURRENTLY and the like: no transaction can scope the limits, so they are set on the
+        // session (ours alone: a pooled session was refused before anything ran) and reset after
+        const lockTimeout = info.concurrent ? 0 : this.lockTimeoutMs;
+        return this.retried(async () => {
+          sessionLimits = true;
+          await this.applyLimits(lockTimeout, false);
+          if (info.concurrentIndex && (await this.concurrentIndexDone(sql, info))) {
+            await record(at, hash, info, { durationMs: 0, rowCount: null });
+            this.completed++;
+            return [];
           }
+          if (info.droppedIndexes && done.size && (await this.indexesGone(info.droppedIndexes))) {
+            await record(at, hash, info, { durationMs: 0, rowCount: null });
+            this.completed++;
+            return [];
+          }
+          const outcome = await this.watched(at, sql, lockTimeout, () => execute(sql, params));
+          await record(at, hash, info, outcome);
+          this.completed++;
+          return outcome.result;
+        });
+      }
+      // every other statement commits together with its record in the run log: its completion is never in doubt
+      return this.retried(async () => {
+        await session.query('begin');
+        try {
+          await this.applyLimits(this.lockTimeoutMs, true);
+          const outcome = await this.watched(at, sql, this.lockTimeoutMs, () => execute(sql, params));
+          await record(at, hash, info, outcome);
+          this.committing = true;
+          await session.query('commit');
+          this.committing = false;
+          this.completed++;
+          return outcome.result;
+        } catch (error) {
+          this.committing = false;
+          await session.query('rollback').catch(() => undefined);
           throw error;
         }
-      }
+      });
     };
     const sink: StatementSink = async (statement, execute) => {
-      const parts = await analyzeSql(statement.sql);
-      // a single statement (or one with parameters, which the server takes only alone) runs as given
-      if (parts.length <= 1 || statement.params?.length) return runOne(statement.sql, statement.params, parts[0], execute);
       let result: unknown;
-      for (const part of parts) result = await runOne(part.text, undefined, part, execute);
+      for (const part of await this.parts(statement)) result = await runOne(part, execute);
       return result;
     };
     try {
       await this.migration.run(this.direction, sink);
+      if (ownTransaction) {
+        throw new StatementFailure('', {
+          message: 'the migration began a transaction (BEGIN) and never ended it: what it ran since then was rolled back; end it with COMMIT',
+        });
+      }
       // the history row in a short transaction of its own, once every statement is done
       await session.query('begin');
+      await this.applyLimits(this.lockTimeoutMs, true);
       await this.migration.record(this.direction, async (statement, execute) => (await execute(statement.sql, statement.params)).result);
       await session.query('commit');
-      return { retries, lockWaitMs: this.state.lockWaitMs };
     } catch (error) {
       await session.query('rollback').catch(() => undefined);
-      throw this.failure(error, this.state.attempts);
+      throw error;
     } finally {
-      await session.query(`select set_config('lock_timeout', '0', false), set_config('statement_timeout', '0', false)`).catch(() => undefined);
+      if (sessionLimits) await session.query('reset lock_timeout; reset statement_timeout').catch(() => undefined);
     }
   }
 
-  /** A CREATE INDEX CONCURRENTLY that died leaves an INVALID index that IF NOT EXISTS would keep: drop it first. */
-  private async dropInvalidIndex(index: { name: string; schema?: string }): Promise<void> {
-    const regclass = index.schema ? `"${index.schema}"."${index.name}"` : `"${index.name}"`;
-    const { rows } = await this.ctx.session.query(`select indisvalid from pg_index where indexrelid = to_regclass($1)`, [regclass]);
-    if (rows[0] && rows[0].indisvalid === false) {
-      await this.ctx.session.query(`drop index concurrently if exists ${regclass}`);
-      this.ctx.emit({ type: 'index.repaired', app: this.ctx.app, migration: this.migration.name, index: index.name });
+  private regclassOf(index: { name: string; schema?: string }): string {
+    const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+    return index.schema ? `${quote(index.schema)}.${quote(index.name)}` : quote(index.name);
+  }
+
+  /**
+   * Before a CREATE INDEX CONCURRENTLY: what an earlier, killed attempt left of its index. A build
+   * still running (its backend outlived our client) is waited for; an INVALID index is dropped and
+   * built again; a VALID one with the statement's own definition is the statement done; a VALID
+   * one with another definition is an error naming both.
+   */
+  private async concurrentIndexDone(sql: string, info: StatementInfo): Promise<boolean> {
+    const index = info.concurrentIndex!;
+    const regclass = this.regclassOf(index);
+    const { session, emit, app } = this.ctx;
+    for (;;) {
+      const { rows } = await session.query(
+        `select i.indisvalid as valid, pg_get_indexdef(i.indexrelid) as definition, i.indrelid::regclass::text as "table",
+                (select p.pid from pg_stat_progress_create_index p where p.index_relid = i.indexrelid limit 1) as builder
+           from pg_index i where i.indexrelid = to_regclass($1)`,
+        [regclass],
+      );
+      const found = rows[0] as { valid: boolean; definition: string; table: string; builder: number | null } | undefined;
+      if (!found) return false;
+      if (found.builder !== null && found.builder !== undefined) {
+        emit({ type: 'index.waiting', app, migration: this.migration.name, index: index.name, pid: Number(found.builder) });
+        this.statementTimeoutMs();
+        await sleep(500);
+        continue;
+      }
+      if (!found.valid) {
+        await session.query(`drop index concurrently if exists ${regclass}`);
+        emit({ type: 'index.repaired', app, migration: this.migration.name, index: index.name });
+        return false;
+      }
+      const relation = sql.slice(info.concurrentIndex!.relationStart, await nameEnd(sql, info.concurrentIndex!.relationStart));
+      const { rows: same } = await session.query(`select to_regclass($1) = to_regclass($2) as same`, [relation, found.table]);
+      if (!same[0]?.same) {
+        throw new StatementFailure(sql, { message: `index ${index.name} already exists on another table (${found.table}): "${found.definition}"; rename the index in the migration, or drop the other one` });
+      }
+      const intended = await this.intendedIndexDefinition(sql, info, found.table);
+      if (sameIndexDefinition(found.definition, intended)) {
+        emit({ type: 'index.adopted', app, migration: this.migration.name, index: index.name });
+        return true;
+      }
+      throw new StatementFailure(sql, {
+        message: `index ${index.name} already exists with another definition: the database has "${found.definition}", this statement builds "${intended.replace('zdm_index_probe', index.name)}"; drop or rename the existing index, or change the migration`,
+      });
     }
+  }
+
+  /**
+   * The definition the statement would give its index, as PostgreSQL itself prints it: the same
+   * index built on an empty temporary copy of the table's columns, in a transaction rolled back.
+   */
+  private async intendedIndexDefinition(sql: string, info: StatementInfo, table: string): Promise<string> {
+    const { session } = this.ctx;
+    const start = info.concurrentIndex!.relationStart;
+    const rest = sql.slice(await nameEnd(sql, start));
+    const unique = /^\s*create\s+unique\b/i.test(sql);
+    await session.query('begin');
+    try {
+      await session.query(`select set_config('lock_timeout', $1, true)`, [`${this.lockTimeoutMs}ms`]);
+      await session.query(`create temporary table zdm_index_probe_table (like ${table}) on commit drop`);
+      await session.query(`create ${unique ? 'unique ' : ''}index zdm_index_probe on zdm_index_probe_table ${rest}`);
+      const { rows } = await session.query(`select pg_get_indexdef('zdm_index_probe'::regclass) as definition`);
+      return String(rows[0].definition);
+    } finally {
+      await session.query('rollback').catch(() => undefined);
+    }
+  }
+
+  private async indexesGone(indexes: { name: string; schema?: string }[]): Promise<boolean> {
+    const { rows } = await this.ctx.session.query(`select count(*)::int as n from unnest($1::text[]) as r(name) where to_regclass(r.name) is not null`, [
+      indexes.map((i) => this.regclassOf(i)),
+    ]);
+    return rows[0].n === 0;
   }
 
   /** Runs one statement with the watchdog on: blockers noted before a lock timeout, a report past the warning time. */
   private async watched(position: number, sql: string, lockTimeoutMs: number, execute: () => ReturnType<Execute>) {
-    const { control, session, emit, app, settings } = this.ctx;
+    const { monitor, session, emit, app, settings } = this.ctx;
     const started = performance.now();
     const timers: NodeJS.Timeout[] = [];
     if (lockTimeoutMs > 0) {
       timers.push(
         setTimeout(() => {
-          blockersOf(control, session.pid).then((b) => b.length && (this.state.blockers = b), () => undefined);
+          blockersOf(monitor, session.pid).then((b) => b.length && (this.blockers = b), () => undefined);
         }, Math.max(lockTimeoutMs * 0.6, 20)),
       );
     }
     timers.push(
       setInterval(() => {
-        void Promise.all([blockersOf(control, session.pid), waitEventOf(control, session.pid), indexBuildProgress(control, session.pid)]).then(
+        void Promise.all([blockersOf(monitor, session.pid), waitEventOf(monitor, session.pid), indexBuildProgress(monitor, session.pid)]).then(
           ([blockers, waitEvent, progress]) =>
             emit({ type: 'statement.slow', app, migration: this.migration.name, sql, elapsedMs: Math.round(performance.now() - started), waitEvent, blockers, progress }),
           () => undefined,
@@ -221,46 +432,11 @@ export class MigrationExecutor {
       emit({ type: 'statement.finished', app, migration: this.migration.name, position, sql, durationMs, rowCount: outcome.rowCount });
       return { ...outcome, durationMs };
     } catch (error) {
+      if (error instanceof MigratorError) throw error;
       throw new StatementFailure(sql, error);
     } finally {
       for (const timer of timers) clearTimeout(timer);
     }
-  }
-
-  /**
-   * After a lock timeout or deadlock: the number of the next attempt, or 0 when there is none.
-   * Each attempt has its backoff slot (exponential, with jitter). While the sessions that blocked
-   * the last attempt are still in the same transactions, a new attempt would only queue the app's
-   * reads and writes behind it again for nothing: such an attempt is skipped (and counted), so the
-   * app is blocked once per blocker, and the time budget stays that of plain retries.
-   */
-  private async retry(error: unknown, attempt: number, attemptMs: number): Promise<number> {
-    const cause = error instanceof StatementFailure ? error.error : error;
-    this.state.attempts = attempt;
-    if (!isRetryable(cause) || this.ctx.interrupted()) return 0;
-    this.state.lockWaitMs += attemptMs;
-    const code = pgErrorFields(cause).code ?? '';
-    for (let next = attempt + 1; next <= this.attempts; next++) {
-      const delayMs = backoffMs(next - 1);
-      this.ctx.emit({
-        type: 'migration.retrying',
-        app: this.ctx.app,
-        migration: this.migration.name,
-        attempt: next - 1,
-        attempts: this.attempts,
-        delayMs,
-        code,
-        blockers: this.state.blockers,
-        ...(next - 1 > attempt ? { skipped: true as const } : {}),
-      });
-      const { waitedMs, blocked } = await this.waitSlot(delayMs);
-      this.state.lockWaitMs += waitedMs;
-      if (this.ctx.interrupted()) return 0;
-      if (!blocked) return next;
-      this.state.attempts = next;
-      this.skipped++;
-    }
-    return 0;
   }
 
   /**
@@ -269,27 +445,49 @@ export class MigrationExecutor {
    */
   private async waitSlot(delayMs: number): Promise<{ waitedMs: number; blocked: boolean }> {
     const started = Date.now();
-    let blocked = this.state.blockers.length > 0;
+    let blocked = this.blockers.length > 0;
     for (let left = delayMs; left > 0 && !this.ctx.interrupted(); left = delayMs - (Date.now() - started)) {
       await sleep(Math.min(100, left));
       if (!blocked) continue;
-      blocked = await stillBlocking(this.ctx.control, this.state.blockers).catch(() => false);
+      blocked = await stillBlocking(this.ctx.monitor, this.blockers).catch(() => false);
       if (!blocked) break;
     }
     return { waitedMs: Date.now() - started, blocked };
   }
 
-  private failure(error: unknown, attempts: number): Error {
+  private failure(error: unknown): Error {
     const signal = this.ctx.interrupted();
     if (signal) return new InterruptedError(signal);
+    if (error instanceof MigratorError && !(error instanceof MigrationFailedError)) return error;
     if (error instanceof MigrationFailedError) return error;
     const statement = error instanceof StatementFailure ? error.sql || undefined : undefined;
     const cause = error instanceof StatementFailure ? error.error : error;
     const pg = pgErrorFields(cause);
-    const reason = isRetryable(cause)
-      ? `the lock was not granted in ${attempts} attempt${attempts > 1 ? 's' : ''} of lock_timeout ${this.lockTimeoutMs} ms` +
-        `${this.skipped ? ` (${this.skipped} not made: the blocker still held its lock)` : ''}; blocking: ${describeBlockers(this.state.blockers)}`
-      : undefined;
-    return new MigrationFailedError(this.ctx.app, this.migration.name, this.direction, statement, pg, reason, this.state.blockers);
+    const counts = { ...this.totals };
+    let reason: string | undefined;
+    if (isRetryable(cause)) {
+      reason =
+        `the lock was not granted in ${counts.attempts} attempt${counts.attempts > 1 ? 's' : ''} of lock_timeout ${this.lockTimeoutMs} ms` +
+        `${counts.attempts - 1 > counts.retries ? ` (${counts.attempts - 1 - counts.retries} not made: the blocker still held its lock)` : ''}; blocking: ${describeBlockers(this.blockers)}`;
+    } else if (this.timedOut && pg.code === QUERY_CANCELED) {
+      pg.message = 'the migration ran past its time limit (MIGRATION_TIMEOUT, or the class\'s timeoutMs), so its statement was cancelled';
+    } else if (isConnectionLoss(cause)) {
+      pg.message = `the connection to ${this.ctx.where} was lost (${pg.message})`;
+      reason = this.committing
+        ? 'the connection went away during COMMIT: PostgreSQL may or may not have committed it; `migrate status` tells which'
+        : this.migration.transactional
+          ? 'its transaction was rolled back by the server: nothing of this migration is applied'
+          : `${this.completed} statement(s) before it completed and are recorded; the one running was rolled back; \`migrate up\` resumes after the completed ones`;
+    }
+    return new MigrationFailedError(this.ctx.app, this.migration.name, this.direction, statement, pg, reason, this.blockers, counts);
   }
+}
+
+/** Two indexes are the same when PostgreSQL prints them the same, names and table apart. */
+function sameIndexDefinition(existing: string, intended: string): boolean {
+  const shape = (definition: string) => {
+    const using = definition.indexOf(' USING ');
+    return `${/^CREATE UNIQUE /.test(definition) ? 'unique ' : ''}${using >= 0 ? definition.slice(using) : definition}`;
+  };
+  return shape(existing) === shape(intended);
 }

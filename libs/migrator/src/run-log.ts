@@ -1,9 +1,11 @@
 import type { Client } from 'pg';
 import { qualifiedTable } from './adapters/adapter-support';
-import type { Direction } from './types';
+import type { Direction, Queryable } from './types';
 
 /** Bumped when the table changes shape; kept in the table's comment so later releases can upgrade it. */
-export const RUN_LOG_VERSION = 1;
+export const RUN_LOG_VERSION = 2;
+
+const STATUSES = `'running', 'succeeded', 'failed', 'abandoned'`;
 
 export interface StatementRecord {
   position: number;
@@ -34,7 +36,10 @@ export interface MigrationHistory {
   transactional?: boolean;
   appliedAt?: Date;
   durationMs?: number;
-  /** A failed or interrupted `up` after the last success: its completed statements and error. */
+  /**
+   * Failed, interrupted or abandoned `up` attempts after the last success: the statements any of
+   * them completed (a resume skips them all), and the latest error.
+   */
   partial?: { statements: StatementRecord[]; error: string | null };
 }
 
@@ -54,9 +59,9 @@ export class RunLog {
     return rows[0].present;
   }
 
-  /** Creates the table; callers hold the run lock, so creators never race. */
+  /** Creates the table, or upgrades one an older release made; callers hold the run lock, so they never race. */
   async ensure(): Promise<void> {
-    if (await this.exists()) return;
+    if (await this.exists()) return this.upgrade();
     await this.client.query(`
       create table ${this.table} (
         id bigint generated always as identity primary key,
@@ -64,7 +69,7 @@ export class RunLog {
         app text not null,
         migration text not null,
         direction text not null check (direction in ('up', 'down', 'baseline')),
-        status text not null check (status in ('running', 'succeeded', 'failed')),
+        status text not null check (status in (${STATUSES})),
         started_at timestamptz not null default now(),
         finished_at timestamptz,
         duration_ms integer,
@@ -82,6 +87,40 @@ export class RunLog {
       create index on ${this.table} (app, migration, id desc);
       create index on ${this.table} (run_id);
       comment on table ${this.table} is 'zdm run log v${RUN_LOG_VERSION}'`);
+  }
+
+  private async upgrade(): Promise<void> {
+    const { rows } = await this.client.query(`select obj_description(to_regclass($1), 'pg_class') as comment`, [this.table]);
+    const version = Number(/ v(\d+)$/.exec(rows[0]?.comment ?? '')?.[1] ?? 1);
+    if (version >= RUN_LOG_VERSION) return;
+    // v2: runs killed while running are marked `abandoned` by the next run
+    const { rows: checks } = await this.client.query(
+      `select conname from pg_constraint where conrelid = to_regclass($1) and contype = 'c' and pg_get_constraintdef(oid) like '%status%'`,
+      [this.table],
+    );
+    await this.client.query('begin');
+    try {
+      for (const c of checks) await this.client.query(`alter table ${this.table} drop constraint "${String(c.conname).replace(/"/g, '""')}"`);
+      await this.client.query(`alter table ${this.table} add constraint migration_runs_status_check check (status in (${STATUSES}))`);
+      await this.client.query(`comment on table ${this.table} is 'zdm run log v${RUN_LOG_VERSION}'`);
+      await this.client.query('commit');
+    } catch (error) {
+      await this.client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Marks the runs left `running` by a process that died (kill -9, a lost node) as `abandoned`,
+   * with the time. Called by the holder of the run lock: no other run can be running then.
+   */
+  async markAbandoned(): Promise<{ app: string; migration: string; runId: string }[]> {
+    const { rows } = await this.client.query(
+      `update ${this.table} set status = 'abandoned', finished_at = now(),
+              error = coalesce(error, 'the run stopped before it finished (the process was killed or lost its connection)')
+        where status = 'running' returning app, migration, run_id`,
+    );
+    return rows.map((r) => ({ app: r.app, migration: r.migration, runId: r.run_id }));
   }
 
   async start(entry: RunEntryStart): Promise<number> {
@@ -105,11 +144,15 @@ export class RunLog {
     return Number(rows[0].id);
   }
 
-  async statementDone(id: number, statement: StatementRecord): Promise<void> {
-    await this.client.query(`update ${this.table} set statements = statements || $2::jsonb where id = $1`, [id, JSON.stringify([statement])]);
+  /**
+   * Records a completed statement of a migration run outside one transaction. Given the
+   * migration's session inside the statement's own transaction, the record commits with it.
+   */
+  async statementDone(id: number, statement: StatementRecord, on: Queryable = this.client as unknown as Queryable): Promise<void> {
+    await on.query(`update ${this.table} set statements = statements || $2::jsonb where id = $1`, [id, JSON.stringify([statement])]);
   }
 
-  async finish(id: number, result: { status: 'succeeded' | 'failed'; durationMs: number; retries: number; lockWaitMs: number; error?: string }): Promise<void> {
+  async finish(id: number, result: { status: 'succeeded' | 'failed' | 'abandoned'; durationMs: number; retries: number; lockWaitMs: number; error?: string }): Promise<void> {
     await this.client.query(
       `update ${this.table} set status = $2, finished_at = now(), duration_ms = $3, retries = $4, lock_wait_ms = $5, error = $6 where id = $1`,
       [id, result.status, Math.round(result.durationMs), result.retries, Math.round(result.lockWaitMs), result.error ?? null],
@@ -137,8 +180,12 @@ export class RunLog {
         }
         entry.partial = undefined;
       } else if (row.direction === 'up' && row.status !== 'succeeded') {
-        entry.partial = { statements: row.statements ?? [], error: row.error ?? (row.status === 'running' ? 'the run stopped before it finished' : null) };
+        entry.partial = {
+          statements: mergeStatements(entry.partial?.statements ?? [], row.statements ?? []),
+          error: row.error ?? (row.status === 'running' ? 'the run stopped before it finished' : null),
+        };
       } else if (row.direction === 'down' && row.status === 'succeeded') {
+        entry.partial = undefined;
         entry.checksum = undefined;
         entry.appliedAt = undefined;
         entry.durationMs = undefined;
@@ -161,4 +208,11 @@ export class RunLog {
     if (!rows.length) return undefined;
     return { runId: rows[0].run_id, startedAt: rows[0].run_started, migrations: rows.map((r) => ({ app: r.app, migration: r.migration })) };
   }
+}
+
+/** The statements completed by any attempt, once each, in position order. */
+function mergeStatements(earlier: StatementRecord[], later: StatementRecord[]): StatementRecord[] {
+  const byKey = new Map<string, StatementRecord>();
+  for (const s of [...earlier, ...later]) byKey.set(`${s.position}:${s.hash}`, s);
+  return [...byKey.values()].sort((a, b) => a.position - b.position);
 }

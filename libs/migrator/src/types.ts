@@ -45,6 +45,11 @@ export interface Queryable {
 /** The one database session a migration runs on. */
 export interface MigrationSession extends Queryable {
   readonly pid: number;
+  /**
+   * Puts the session back to the state the runner set up (`RESET ALL`, then the adapter's own
+   * settings): what one migration SETs (search_path, a timeout) never leaks into the next.
+   */
+  reset(): Promise<void>;
 }
 
 /** A migration file found on disk, not loaded yet. */
@@ -147,8 +152,25 @@ export type EngineEvent =
       skipped?: true;
     }
   | { type: 'index.repaired'; app: string; migration: string; index: string }
+  /** An earlier, killed attempt's index build still runs on the server: waited for, not duplicated. */
+  | { type: 'index.waiting'; app: string; migration: string; index: string; pid: number }
+  /** An earlier, killed attempt's index build finished: the index is valid and has the statement's definition. */
+  | { type: 'index.adopted'; app: string; migration: string; index: string }
+  /** Runs a killed process left `running`, marked `abandoned` by the run that took the lock next. */
+  | { type: 'runs.abandoned'; database: string; runs: { app: string; migration: string; runId: string }[] }
   | { type: 'migration.finished'; app: string; migration: string; direction: Direction; durationMs: number; retries: number; lockWaitMs: number }
-  | { type: 'migration.failed'; app: string; migration: string; direction: Direction; durationMs: number; retries: number; error: string; code?: string; blockers: Blocker[] }
+  | {
+      type: 'migration.failed';
+      app: string;
+      migration: string;
+      direction: Direction;
+      durationMs: number;
+      retries: number;
+      lockWaitMs: number;
+      error: string;
+      code?: string;
+      blockers: Blocker[];
+    }
   | { type: 'revert.started'; reason: string; migrations: { app: string; migration: string }[] }
   | { type: 'revert.finished'; ok: boolean; reverted: { app: string; migration: string }[]; error?: string }
   | { type: 'run.finished'; runId: string; status: 'ok' | 'failed' | 'interrupted'; durationMs: number; applied: number; reverted: number };

@@ -1,5 +1,4 @@
-import type { Client } from 'pg';
-import type { Blocker, IndexBuildProgress } from './types';
+import type { Blocker, IndexBuildProgress, Queryable } from './types';
 
 const BLOCKERS_SQL = `
   select a.pid, a.application_name, a.state, a.query_start, a.xact_start, left(a.query, 200) as query,
@@ -10,7 +9,7 @@ const BLOCKERS_SQL = `
    order by a.xact_start nulls last`;
 
 /** The sessions `pid` waits for: lock holders, and for CREATE INDEX CONCURRENTLY the transaction it waits out. */
-export async function blockersOf(client: Client, pid: number): Promise<Blocker[]> {
+export async function blockersOf(client: Queryable, pid: number): Promise<Blocker[]> {
   const { rows } = await client.query(BLOCKERS_SQL, [pid]);
   return rows.map(toBlocker);
 }
@@ -28,20 +27,20 @@ export function toBlocker(row: Record<string, unknown>): Blocker {
   };
 }
 
-export async function waitEventOf(client: Client, pid: number): Promise<string | null> {
+export async function waitEventOf(client: Queryable, pid: number): Promise<string | null> {
   const { rows } = await client.query(`select wait_event_type || ':' || wait_event as wait from pg_stat_activity where pid = $1`, [pid]);
-  return rows[0]?.wait ?? null;
+  return (rows[0]?.wait as string | null | undefined) ?? null;
 }
 
 /** Phase and percent of an index build, from pg_stat_progress_create_index. */
-export async function indexBuildProgress(client: Client, pid: number): Promise<IndexBuildProgress | undefined> {
+export async function indexBuildProgress(client: Queryable, pid: number): Promise<IndexBuildProgress | undefined> {
   const { rows } = await client.query(
     `select phase, case when blocks_total > 0 then round(100.0 * blocks_done / blocks_total, 1)
                         when tuples_total > 0 then round(100.0 * tuples_done / tuples_total, 1) end as percent
        from pg_stat_progress_create_index where pid = $1`,
     [pid],
   );
-  return rows[0] ? { phase: rows[0].phase, percent: rows[0].percent === null ? null : Number(rows[0].percent) } : undefined;
+  return rows[0] ? { phase: String(rows[0].phase), percent: rows[0].percent === null ? null : Number(rows[0].percent) } : undefined;
 }
 
 export function describeBlockers(blockers: Blocker[]): string {
@@ -57,7 +56,7 @@ export function describeBlockers(blockers: Blocker[]): string {
 }
 
 /** Whether any of the blockers is still in the transaction it was seen in (holding what it held). */
-export async function stillBlocking(client: Client, blockers: Blocker[]): Promise<boolean> {
+export async function stillBlocking(client: Queryable, blockers: Blocker[]): Promise<boolean> {
   const seen = blockers.filter((b) => b.transactionStart);
   if (!seen.length) return false;
   const { rows } = await client.query(
@@ -65,5 +64,5 @@ export async function stillBlocking(client: Client, blockers: Blocker[]): Promis
          on a.pid = seen.pid and date_trunc('milliseconds', a.xact_start) = seen.xact_start`,
     [seen.map((b) => b.pid), seen.map((b) => b.transactionStart)],
   );
-  return rows[0].n > 0;
+  return Number(rows[0].n) > 0;
 }

@@ -1,13 +1,32 @@
 import { formatDuration } from '@zdm/db';
+import type { MigrationState } from '@zdm/migrator';
 import type { CommandContext } from '../context';
 
-/** Every migration of every selected app: applied, pending or changed. Exit 6 with --exit-code when something is pending. */
-export async function statusCommand(ctx: CommandContext, options: { exitCode?: boolean }): Promise<number> {
+export interface StatusOptions {
+  exitCode?: boolean;
+  strict?: boolean;
+}
+
+const NOTES: Partial<Record<MigrationState, string>> = {
+  changed: 'the file differs from what was applied',
+  missing: 'applied, but no file of this release has it (a newer release ran, or the file was deleted)',
+};
+
+/**
+ * Every migration of every selected app: applied, pending, changed or missing. With --exit-code,
+ * exit 6 while this release's own migrations are pending or changed (readiness, CI gates);
+ * `missing` ones (a newer release's, in a rolling deploy) count only with --strict.
+ */
+export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<number> {
   const engine = await ctx.engine(ctx.settings(), 'status', undefined);
   const apps = await engine.status();
+  const unreadyStates: MigrationState[] = options.strict ? ['pending', 'changed', 'missing'] : ['pending', 'changed'];
+  const unready = apps.flatMap((a) => a.migrations.filter((m) => unreadyStates.includes(m.state)).map((m) => ({ app: a.app, migration: m.name, state: m.state })));
   const { out } = ctx;
   if (out.json) {
     out.document({
+      ready: unready.length === 0,
+      unready,
       apps: apps.map((a) => ({
         app: a.app,
         orm: a.orm,
@@ -30,11 +49,10 @@ export async function statusCommand(ctx: CommandContext, options: { exitCode?: b
       for (const m of app.migrations) {
         const when = m.appliedAt ? `  ${m.appliedAt}` : '';
         const took = m.durationMs !== null ? `  ${formatDuration(m.durationMs)}` : '';
-        const note = m.partial ? `  partial, last error: ${m.lastError ?? 'unknown'}` : m.state === 'changed' ? '  the file differs from what was applied' : '';
+        const note = m.partial ? `  partial, last error: ${m.lastError ?? 'unknown'}` : NOTES[m.state] ? `  ${NOTES[m.state]}` : '';
         out.result(`  ${m.state.padEnd(8)} ${m.name.padEnd(width)}${when}${took}${note}`.trimEnd());
       }
     }
   }
-  const pending = apps.some((a) => a.migrations.some((m) => m.state === 'pending'));
-  return options.exitCode && pending ? 6 : 0;
+  return options.exitCode && unready.length ? 6 : 0;
 }

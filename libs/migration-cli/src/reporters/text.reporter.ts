@@ -52,6 +52,15 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
           at(event),
         );
         break;
+      case 'index.waiting':
+        out.warn(`${event.app}/${event.migration}: the build of index ${event.index} that an interrupted run started still runs (pid ${event.pid}); waiting for it instead of starting another`, at(event));
+        break;
+      case 'index.adopted':
+        out.log(`${event.app}/${event.migration}: index ${event.index} was finished by an interrupted run's build and has this statement's definition: the statement is done`, at(event));
+        break;
+      case 'runs.abandoned':
+        out.warn(`${event.database}: ${event.runs.length} migration run(s) left "running" by a process that died marked abandoned: ${event.runs.map((r) => `${r.app}/${r.migration}`).join(', ')}`);
+        break;
       case 'index.repaired':
         out.warn(`${event.app}/${event.migration}: dropped the INVALID index ${event.index} left by an interrupted build; building it again`, at(event));
         break;
@@ -63,7 +72,11 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
         );
         break;
       case 'migration.failed':
-        out.error(`FAILED   ${event.app.padEnd(10)} ${event.migration}  ${event.direction} after ${formatDuration(event.durationMs)}`, { ...at(event), durationMs: event.durationMs });
+        out.error(
+          `FAILED   ${event.app.padEnd(10)} ${event.migration}  ${event.direction} after ${formatDuration(event.durationMs)}` +
+            `${event.retries ? ` (${event.retries} lock retr${event.retries > 1 ? 'ies' : 'y'}, ${formatDuration(event.lockWaitMs)} waiting for locks)` : ''}`,
+          { ...at(event), durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs },
+        );
         break;
       case 'revert.started':
         out.log(`reverting what this run applied: ${event.migrations.map((m) => `${m.app}/${m.migration}`).join(', ')}`);

@@ -1,19 +1,15 @@
 import type { Rule } from '../rule';
+import { mustRunOutsideTransaction } from '../statement-kinds';
 
 export const concurrentlyInTransaction: Rule = {
   id: 'concurrently-in-transaction',
   severity: 'error',
-  summary: 'CONCURRENTLY cannot run inside a transaction block',
+  summary: 'CONCURRENTLY (and the other statements PostgreSQL refuses in a transaction block) inside a transactional migration',
   check(s, ctx) {
-    if (!ctx.transactional) return [];
-    const concurrent =
-      (s.kind === 'IndexStmt' && s.node.concurrent) ||
-      (s.kind === 'DropStmt' && s.node.concurrent) ||
-      (s.kind === 'ReindexStmt' && JSON.stringify(s.node.params ?? []).toLowerCase().includes('concurrently'));
-    if (!concurrent) return [];
+    if (!ctx.transactional || !mustRunOutsideTransaction(s.kind, s.node)) return [];
     return [
       {
-        message: 'PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY inside a transaction, and this migration runs in one.',
+        message: 'PostgreSQL refuses this statement inside a transaction block (CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY, VACUUM, ...), and this migration runs in one.',
         fix: 'Make the migration non-transactional: TypeORM `transaction = false`, MikroORM `isTransactional() { return false; }`.',
       },
     ];

@@ -13,11 +13,15 @@ import { renamingTable } from './renaming-table.rule';
 import { requireConcurrentIndexCreation } from './require-concurrent-index-creation.rule';
 import { requireConcurrentIndexDeletion } from './require-concurrent-index-deletion.rule';
 import { settingNotNull } from './setting-not-null.rule';
+import { transactionControlInMigration } from './transaction-control-in-migration.rule';
+import { overridingRunnerTimeouts } from './overriding-runner-timeouts.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
   requireConcurrentIndexDeletion,
   concurrentlyInTransaction,
+  transactionControlInMigration,
+  overridingRunnerTimeouts,
   addingRequiredField,
   settingNotNull,
   constraintMissingNotValid,

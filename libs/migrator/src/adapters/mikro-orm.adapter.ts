@@ -69,9 +69,12 @@ export class MikroOrmAdapter implements OrmAdapter {
       const last = Array.isArray(result) ? result[result.length - 1] : result;
       return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? null };
     };
-    if (this.options.schema) await query(`set search_path to ${quoteIdent(this.options.schema)}, public`);
+    const setUp = async () => {
+      if (this.options.schema) await query(`set search_path to ${quoteIdent(this.options.schema)}, public`);
+    };
+    await setUp();
     const [{ pid }] = (await query('select pg_backend_pid() as pid')).rows as { pid: number }[];
-    this.session = { pid, query };
+    this.session = { pid, query, reset: async () => (await query('reset all'), await setUp()) };
     return this.session;
   }
 

@@ -54,7 +54,7 @@ export class TypeOrmAdapter implements OrmAdapter {
       return { rows: (result.records ?? []) as Record<string, unknown>[], rowCount: result.affected ?? null };
     };
     const [{ pid }] = (await query('select pg_backend_pid() as pid')).rows as { pid: number }[];
-    return { pid, query };
+    return { pid, query, reset: async () => void (await query('reset all')) };
   }
 
   files(): MigrationFile[] {
@@ -81,15 +81,17 @@ export class TypeOrmAdapter implements OrmAdapter {
       );
     }
     const { Migration } = require('typeorm/migration/Migration') as typeof import('typeorm/migration/Migration');
+    const transactional = instance.transaction !== false;
     return {
       name,
       file,
       checksum,
       historyName,
       ormTimestamp: timestamp,
-      transactional: instance.transaction !== false,
+      transactional,
       overrides: readOverrides(instance),
-      run: (direction, sink) => this.withSink(sink, (runner) => (instance[direction] as (qr: QueryRunner) => Promise<void>).call(instance, runner)),
+      run: (direction, sink) =>
+        this.withSink(sink, (runner) => (instance[direction] as (qr: QueryRunner) => Promise<void>).call(instance, runner), transactional),
       record: (direction, sink) => this.record(direction, new Migration(undefined, timestamp, historyName), sink),
     };
   }
@@ -110,10 +112,16 @@ export class TypeOrmAdapter implements OrmAdapter {
     return this.withSink(sink, (runner) => executor.createMigrationsTableIfNotExist(runner));
   }
 
-  /** Routes every query of `work` (TypeORM's schema API included) through the sink. */
-  private async withSink(sink: StatementSink, work: (runner: QueryRunner) => Promise<void>): Promise<void> {
+  /**
+   * Routes every query of `work` (TypeORM's schema API included) through the sink. Inside the
+   * runner's transaction the QueryRunner knows it is in one, as under TypeORM's own CLI: a nested
+   * `startTransaction()` makes a savepoint, not a second BEGIN.
+   */
+  private async withSink(sink: StatementSink, work: (runner: QueryRunner) => Promise<void>, inTransaction = false): Promise<void> {
     const runner = this.runner!;
     const raw = this.rawQuery!;
+    const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
+    if (inTransaction) Object.assign(state, { isTransactionActive: true, transactionDepth: 1 });
     runner.query = ((sql: string, params?: unknown[], structured?: boolean) =>
       sink({ sql, params }, async (s, p) => {
         const result = await raw(s, p, true);
@@ -123,6 +131,7 @@ export class TypeOrmAdapter implements OrmAdapter {
       await work(runner);
     } finally {
       runner.query = raw;
+      if (inTransaction) Object.assign(state, { isTransactionActive: false, transactionDepth: 0 });
     }
   }
 

@@ -8,6 +8,16 @@ export interface PgErrorFields {
   hint?: string;
 }
 
+/** What the failed migration's attempts went through: kept for the run log, the report and the alert. */
+export interface FailureCounts {
+  /** Lock retries made (skipped attempts not counted). */
+  retries: number;
+  /** Time spent waiting for locks: failed attempts and the backoff between them. */
+  lockWaitMs: number;
+  /** Attempts of the statement (or transaction) that failed, the first included. */
+  attempts: number;
+}
+
 /** A migration's statement failed (its transaction rolled back), lock-timeout retries included. Exit 1. */
 export class MigrationFailedError extends MigratorError {
   readonly exitCode = 1;
@@ -20,6 +30,7 @@ export class MigrationFailedError extends MigratorError {
     readonly reason?: string,
     /** The sessions that held the lock it waited for, when lock retries ran out. */
     readonly blockers: Blocker[] = [],
+    readonly counts: FailureCounts = { retries: 0, lockWaitMs: 0, attempts: 1 },
   ) {
     const where = statement ? ` at "${statement.replace(/\s+/g, ' ').slice(0, 200)}"` : '';
     const code = pg.code ? ` (SQLSTATE ${pg.code})` : '';

@@ -1,27 +1,31 @@
 import { createHash } from 'node:crypto';
-import { parseStatements } from '@zdm/migration-lint';
+import { isConcurrent, mustRunOutsideTransaction, parseStatements, transactionControl } from '@zdm/migration-lint';
 
 export interface StatementInfo {
   /** The statement's own text, trimmed. */
   text: string;
   /** A read that changes nothing: a plain SELECT (no FOR UPDATE, no INTO), SHOW, EXPLAIN without ANALYZE. */
   readOnly: boolean;
-  /** Must run outside a transaction block and waits for older transactions by design. */
+  /** Waits for older transactions by design (CONCURRENTLY): it runs with lock_timeout 0. */
   concurrent: boolean;
+  /** PostgreSQL refuses it inside a transaction block (CONCURRENTLY, VACUUM, CREATE DATABASE, ...). */
+  outsideTransaction: boolean;
   /** Schema changes, as opposed to data changes (DML) and reads. */
   ddl: boolean;
-  /** `CREATE INDEX CONCURRENTLY`: the index it builds, to find an INVALID leftover of a failed build. */
-  concurrentIndex?: { name: string; schema?: string };
+  /** `BEGIN`, `COMMIT`, ... (savepoints excluded): the statement starts or ends a transaction. */
+  transactionControl?: string;
+  /** `CREATE INDEX CONCURRENTLY`: the index it builds, to find what an earlier, killed build left. */
+  concurrentIndex?: { name: string; schema?: string; relationStart: number };
+  /** `DROP INDEX CONCURRENTLY`: the indexes it drops (a resumed run finds them gone: done). */
+  droppedIndexes?: { name: string; schema?: string }[];
 }
 
-type Node = Record<string, unknown>;
+type Node = Record<string, unknown> & { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'DoStmt', 'CallStmt', 'SelectStmt']);
 
-function classify(kind: string, body: Node): Omit<StatementInfo, 'text'> {
+function classify(kind: string, body: Node, pgVersion?: number): Omit<StatementInfo, 'text'> {
   let readOnly = false;
-  let concurrent = false;
-  let concurrentIndex: StatementInfo['concurrentIndex'];
   switch (kind) {
     case 'SelectStmt':
       readOnly = !body.lockingClause && !body.intoClause;
@@ -30,20 +34,27 @@ function classify(kind: string, body: Node): Omit<StatementInfo, 'text'> {
       readOnly = true;
       break;
     case 'ExplainStmt':
-      readOnly = !JSON.stringify(body.options ?? []).includes('"analyze"');
-      break;
-    case 'IndexStmt': {
-      concurrent = body.concurrent === true;
-      const relation = body.relation as { schemaname?: string } | undefined;
-      if (concurrent && typeof body.idxname === 'string') concurrentIndex = { name: body.idxname, schema: relation?.schemaname };
-      break;
-    }
-    case 'DropStmt':
-    case 'ReindexStmt':
-      concurrent = body.concurrent === true || /\bconcurrently\b/i.test(JSON.stringify(body.params ?? []));
+      readOnly = !(body.options ?? []).some((o: Node) => o?.DefElem?.defname === 'analyze');
       break;
   }
-  return { readOnly, concurrent, concurrentIndex, ddl: !DML.has(kind) && !readOnly && kind !== 'VariableSetStmt' };
+  const concurrent = isConcurrent(kind, body);
+  const info: Omit<StatementInfo, 'text'> = {
+    readOnly,
+    concurrent,
+    outsideTransaction: mustRunOutsideTransaction(kind, body, pgVersion),
+    ddl: !DML.has(kind) && !readOnly && kind !== 'VariableSetStmt' && kind !== 'TransactionStmt',
+    transactionControl: transactionControl(kind, body),
+  };
+  if (kind === 'IndexStmt' && concurrent && typeof body.idxname === 'string') {
+    info.concurrentIndex = { name: body.idxname, schema: body.relation?.schemaname, relationStart: Number(body.relation?.location ?? -1) };
+  }
+  if (kind === 'DropStmt' && concurrent && body.removeType === 'OBJECT_INDEX') {
+    info.droppedIndexes = (body.objects ?? []).map((o: Node) => {
+      const parts = (o?.List?.items ?? []).map((i: Node) => String(i?.String?.sval));
+      return parts.length > 1 ? { schema: parts[0], name: parts[parts.length - 1] } : { name: parts[0] };
+    });
+  }
+  return info;
 }
 
 /**
@@ -51,11 +62,12 @@ function classify(kind: string, body: Node): Omit<StatementInfo, 'text'> {
  * SQL the parser can't read (another dialect, a template) is kept whole as one write statement,
  * so the server, not this function, reports the error.
  */
-export async function analyzeSql(sql: string): Promise<StatementInfo[]> {
+export async function analyzeSql(sql: string, pgVersion?: number): Promise<StatementInfo[]> {
   try {
-    return (await parseStatements(sql)).map((s) => ({ text: s.text, ...classify(s.kind, s.node as Node) }));
+    return (await parseStatements(sql)).map((s) => ({ text: s.text, ...classify(s.kind, s.node as Node, pgVersion) }));
   } catch {
-    return [{ text: sql.trim(), readOnly: false, concurrent: /\bconcurrently\b/i.test(sql), ddl: true }];
+    const concurrent = /\bconcurrently\b/i.test(sql);
+    return [{ text: sql.trim(), readOnly: false, concurrent, outsideTransaction: concurrent, ddl: true }];
   }
 }
 
