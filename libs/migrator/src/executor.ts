@@ -63,7 +63,7 @@ function isConnectionLoss(error: unknown): boolean {
   return (
     /^(57P0[1-3]|08)/.test(code ?? '') ||
     ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT'].includes(e.code ?? '') ||
-    /Connection terminated|connection is closed|Client has encountered a connection error|not queryable/i.test(message ?? e.message ?? '')
+    /Connection terminated|connection is closed|Client has encountered a connection error|not queryable|Query runner already released/i.test(message ?? e.message ?? '')
   );
 }
 
@@ -341,6 +341,7 @@ export class MigrationExecutor {
     const index = info.concurrentIndex!;
     const regclass = this.regclassOf(index);
     const { session, emit, app } = this.ctx;
+    let reported = false;
     for (;;) {
       const { rows } = await session.query(
         `select i.indisvalid as valid, pg_get_indexdef(i.indexrelid) as definition, i.indrelid::regclass::text as "table",
@@ -351,7 +352,8 @@ export class MigrationExecutor {
       const found = rows[0] as { valid: boolean; definition: string; table: string; builder: number | null } | undefined;
       if (!found) return false;
       if (found.builder !== null && found.builder !== undefined) {
-        emit({ type: 'index.waiting', app, migration: this.migration.name, index: index.name, pid: Number(found.builder) });
+        if (!reported) emit({ type: 'index.waiting', app, migration: this.migration.name, index: index.name, pid: Number(found.builder) });
+        reported = true;
         this.statementTimeoutMs();
         await sleep(500);
         continue;

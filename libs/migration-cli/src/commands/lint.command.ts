@@ -6,7 +6,7 @@ import { planWithFindings } from './plan.command';
 export async function lintCommand(ctx: CommandContext, options: { format?: string }): Promise<number> {
   const format = options.format ?? (ctx.out.json ? 'json' : 'text');
   if (format !== 'json' && format !== 'text') throw new ConfigError(`--format ${format}: use text or json`);
-  const plans = await planWithFindings(ctx);
+  const plans = await planWithFindings(ctx, undefined, true);
   const findings = plans.flatMap((p) => p.findings.map((f) => ({ app: p.app, ...f })));
   if (format === 'json') {
     ctx.out.document({ findings });

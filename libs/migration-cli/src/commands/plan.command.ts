@@ -7,9 +7,9 @@ export interface PlanWithFindings extends AppPlan {
 }
 
 /** The plan of the selected apps with the safety findings of its SQL. */
-export async function planWithFindings(ctx: CommandContext, to?: string): Promise<PlanWithFindings[]> {
-  const engine = await ctx.engine(ctx.settings(), 'plan', undefined);
-  const plans = await engine.plan({ to });
+export async function planWithFindings(ctx: CommandContext, to?: string, forLint = false): Promise<PlanWithFindings[]> {
+  const engine = await ctx.engine(ctx.settings(), forLint ? 'lint' : 'plan', undefined);
+  const plans = await engine.plan({ to, reportTransactionControl: forLint });
   const result: PlanWithFindings[] = [];
   for (const plan of plans) {
     const findings: Finding[] = [];
