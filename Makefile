@@ -6,7 +6,7 @@ T := scripts/toolchain.sh
 APP ?=
 NAME ?=
 
-.PHONY: help setup build run test lint typecheck unit gen status plan revert down check db-start db-stop bench clean
+.PHONY: help setup build run test test-matrix lint typecheck unit gen status plan revert down check db-start db-stop bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -24,6 +24,9 @@ run: build ## apply every pending migration of every app (embedded PostgreSQL un
 	@$(T) pnpm -s migrate:all
 
 test: build lint typecheck unit ## lint, type check and every test; ends with "N passed, N failed"
+
+test-matrix: build ## the runner, lock-safety, backfill and bad-input suites on PostgreSQL 13 to 18 (PG_MAJORS="13 18" picks)
+	@$(T) node scripts/test-matrix.mjs
 
 lint: setup ## typescript-eslint over the whole tree
 	@$(T) pnpm -s lint

@@ -13,6 +13,7 @@ export default async function globalSetup(): Promise<void> {
   const server = await startTestServer(dir);
   process.env.ZDM_TEST_ADMIN_URL = server.adminUrl;
   process.env.ZDM_TEST_SERVER_KIND = server.kind;
+  process.env.ZDM_TEST_SERVER_VERSION = server.version;
   (globalThis as { __zdmTestServer?: unknown }).__zdmTestServer = server;
-  process.stderr.write(`\ntest database server: ${server.kind}\n`);
+  process.stderr.write(`\ntest database server: ${server.kind}, PostgreSQL ${server.version}\n`);
 }

@@ -39,7 +39,7 @@ export function embeddedUrl(port: number, database = 'postgres'): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.unref();
@@ -56,7 +56,7 @@ async function freePort(): Promise<number> {
  * binaries and its data directory: a `mktemp -d` folder (0700) on the way (a fresh clone in a temp
  * dir, say) gets the search bit for others, nothing more.
  */
-function letPostgresUserReach(path: string): void {
+export function letPostgresUserReach(path: string): void {
   if (process.getuid?.() !== 0) return;
   for (let d = dirname(path); d !== dirname(d); d = dirname(d)) {
     const mode = statSync(d).mode;
