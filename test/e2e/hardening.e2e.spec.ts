@@ -150,6 +150,20 @@ describe('faults production really has', () => {
     expect(row.finished_at).toBeInstanceOf(Date);
   });
 
+  it('a killed runner leaves no statement running without it: the server ends it within the client check interval (PostgreSQL 14+)', async () => {
+    const [{ num }] = await db.query<{ num: string }>(`select current_setting('server_version_num') as num`);
+    if (Number(num) < 140000) return; // PostgreSQL 13 has no client_connection_check_interval: the README says so
+    add('1700000000015-orphan.ts', typeormMigration('Orphan1700000000015', ['create table orphaned as select pg_sleep(30)::text as x']));
+    const run = startMigrate(['--config', join(project.dir, 'migrate.config.json'), 'up'], { env: env() });
+    const running = `select 1 from pg_stat_activity where query like 'create table orphaned%' and datname = current_database()`;
+    await waitFor(async () => (await db.query(running)).length > 0);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const killedAt = Date.now();
+    await waitFor(async () => (await db.query(running)).length === 0, 10_000);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+  });
+
   it('a connection lost mid-migration names host:port and says the transaction was rolled back', async () => {
     add('1700000000011-long.ts', typeormMigration('Long1700000000011', ['create table lost (id int)', 'create table lost_too as select pg_sleep(20)::text as x']));
     const run = startMigrate(['--config', join(project.dir, 'migrate.config.json'), 'up'], { env: env() });
@@ -196,7 +210,8 @@ describe('faults production really has', () => {
       add('1700000000021-index.ts', cic(false));
       // an older transaction holds a snapshot, so the build waits in its last phase: long enough to kill the runner
       const old = await holdActive(db.url, 6);
-      const run = startMigrate(['--config', join(project.dir, 'migrate.config.json'), 'up'], { env: env() });
+      // PostgreSQL's default: no check of the client (and all there is on 13), so the build outlives the runner
+      const run = startMigrate(['--config', join(project.dir, 'migrate.config.json'), 'up'], { env: { ...env(), MIGRATION_CLIENT_CHECK_INTERVAL: '0' } });
       await waitFor(async () => (await db.query(`select 1 from pg_stat_progress_create_index p join pg_class c on c.oid = p.index_relid where c.relname = 'idx_orphan_note'`)).length > 0);
       run.child.kill('SIGKILL');
       await run.done;

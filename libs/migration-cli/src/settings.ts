@@ -38,6 +38,7 @@ export function readSettings(env: Env, options: { lockWait?: string; cwd: string
       lockRetries: positiveInt(env.MIGRATION_LOCK_RETRIES, 'MIGRATION_LOCK_RETRIES', 10),
       statementWarnMs: parseDuration(env.MIGRATION_STATEMENT_WARN ?? '60s', 'MIGRATION_STATEMENT_WARN'),
       migrationTimeoutMs: parseDuration(env.MIGRATION_TIMEOUT ?? '5m', 'MIGRATION_TIMEOUT'),
+      clientCheckIntervalMs: parseDuration(env.MIGRATION_CLIENT_CHECK_INTERVAL ?? '1s', 'MIGRATION_CLIENT_CHECK_INTERVAL'),
       lockWaitMs: parseDuration(options.lockWait ?? env.MIGRATION_LOCK_WAIT ?? '10m', options.lockWait ? '--lock-wait' : 'MIGRATION_LOCK_WAIT'),
     },
     host: env.HOSTNAME ?? hostname(),

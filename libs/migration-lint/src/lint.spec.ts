@@ -41,3 +41,16 @@ describe('lintStatements', () => {
     }
   });
 });
+
+describe('statements of newer majors', () => {
+  it.each([
+    'MERGE INTO balances b USING incoming s ON b.id = s.id WHEN MATCHED THEN UPDATE SET amount = s.amount WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.amount)',
+    'CREATE TABLE codes (code text, UNIQUE NULLS NOT DISTINCT (code))',
+    'ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY',
+    'ALTER TABLE refunds ADD CONSTRAINT refunds_reason_not_null NOT NULL reason NOT VALID',
+  ])('parses and lints %s', async (sql) => {
+    const { parseStatements } = await import('./parse');
+    expect(await parseStatements(sql)).toHaveLength(1);
+    expect(await lintSql(sql, { transactional: false })).toEqual([]);
+  });
+});

@@ -10,6 +10,8 @@ export interface LintContext {
   transactional: boolean;
   /** Rule ids to skip for this migration. */
   ignore?: string[];
+  /** The target server's major (default 18): the safe way differs by version. */
+  pgVersion?: number;
 }
 
 /** A finding is data: which rule, where, what is wrong and the safe way. */
@@ -36,6 +38,9 @@ export interface RuleInfo {
 }
 
 export const RULES: RuleInfo[] = ALL_RULES.map((r) => ({ id: r.id, severity: r.severity, summary: r.summary, docs: `docs/rules/${r.id}.md` }));
+
+/** The major the linter assumes when it knows no server: the embedded server's. */
+export const DEFAULT_PG_VERSION = 18;
 
 const IGNORE = /--[ \t]*zdm-lint-ignore[ \t]+([a-z0-9-]+(?:[ \t]*,[ \t]*[a-z0-9-]+)*)[ \t]*(?::[ \t]*(.*))?$/gm;
 
@@ -68,6 +73,7 @@ export async function lintStatements(statements: string[], context: LintContext)
   for (const statement of parsed) {
     const context_ = {
       transactional: context.transactional,
+      pgVersion: context.pgVersion ?? DEFAULT_PG_VERSION,
       isNewTable: (relation: PgNode | undefined) => Boolean(relation && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),
     };
     const skipped = new Set([...(context.ignore ?? []), ...statement.ignores.filter((i) => i.reason).flatMap((i) => i.rules)]);

@@ -18,6 +18,8 @@ export interface Statement {
 
 export interface RuleContext {
   transactional: boolean;
+  /** The target server's major. */
+  pgVersion: number;
   /** Tables created earlier in the same migration: a new, empty table blocks nobody. */
   isNewTable(relation: PgNode | undefined): boolean;
 }

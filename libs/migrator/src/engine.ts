@@ -92,6 +92,8 @@ export interface AppPlan {
   app: string;
   orm: OrmName;
   database: string;
+  /** The server's major: the linter judges by it. */
+  serverVersion: number;
   migrations: PlannedMigration[];
 }
 
@@ -118,6 +120,8 @@ interface Database {
   control: Client;
   /** The watchdog's and the cancels' own connection, opened when first needed. */
   monitor: MonitorConnection;
+  /** The server's major version (13 ... 18). */
+  serverVersion: number;
   runLog: RunLog;
   locked: boolean;
 }
@@ -170,7 +174,9 @@ export class MigrationEngine {
     for (const [key, target] of ordered) {
       const control = await openClient(target, `zdm-migrate ${this.options.runId.slice(0, 8)}`);
       const monitor = new MonitorConnection(target, `zdm-migrate ${this.options.runId.slice(0, 8)} watchdog`);
-      const database: Database = { target, control, monitor, runLog: new RunLog(control, target.schema), locked: false };
+      const { rows } = await control.query<{ num: string }>(`select current_setting('server_version_num') as num`);
+      const serverVersion = Math.floor(Number(rows[0].num) / 10_000);
+      const database: Database = { target, control, monitor, serverVersion, runLog: new RunLog(control, target.schema), locked: false };
       this.databases.set(key, database);
       await assertSessionPinned(control, target);
       if (!lock) continue;
@@ -417,7 +423,7 @@ export class MigrationEngine {
           if (!options.reportTransactionControl) this.refuseTransactionControl(s, m, planned);
           migrations.push(planned);
         }
-        plans.push({ app: s.app.name, orm: s.app.orm, database: databaseKey(s.app.target), migrations });
+        plans.push({ app: s.app.name, orm: s.app.orm, database: databaseKey(s.app.target), serverVersion: s.database.serverVersion, migrations });
       }
       return plans;
     } finally {
@@ -508,6 +514,7 @@ export class MigrationEngine {
           session,
           monitor: s.database.monitor,
           where: `${s.app.target.host}:${s.app.target.port}`,
+          serverVersion: s.database.serverVersion,
           runLog,
           entryId,
           settings: this.options.settings,

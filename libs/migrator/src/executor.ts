@@ -20,6 +20,12 @@ export interface ExecutionSettings {
   statementWarnMs: number;
   /** Past this a migration's statement is cancelled and the migration fails. */
   migrationTimeoutMs: number;
+  /**
+   * client_connection_check_interval of the migration's statements (PostgreSQL 14+; 0 is off): a
+   * runner killed mid-statement has its statement ended by the server within this time, instead
+   * of running on without a client, holding its locks (default 1 s).
+   */
+  clientCheckIntervalMs?: number;
 }
 
 export interface ExecutionContext {
@@ -37,6 +43,8 @@ export interface ExecutionContext {
   resume?: StatementRecord[];
   /** `host:port` of the migration's server, for a lost connection. */
   where: string;
+  /** The server's major version. */
+  serverVersion: number;
 }
 
 export interface ExecutionResult {
@@ -135,11 +143,10 @@ export class MigrationExecutor {
    * would not be, and nothing session-scoped could be trusted.
    */
   private async applyLimits(lockTimeoutMs: number, local: boolean): Promise<void> {
-    const { rows } = await this.ctx.session.query(`select pg_backend_pid() as pid, set_config('lock_timeout', $1, $3), set_config('statement_timeout', $2, $3)`, [
-      `${lockTimeoutMs}ms`,
-      `${this.statementTimeoutMs()}ms`,
-      local,
-    ]);
+    const check = this.ctx.serverVersion >= 14 ? `, set_config('client_connection_check_interval', $4, $3)` : '';
+    const params: unknown[] = [`${lockTimeoutMs}ms`, `${this.statementTimeoutMs()}ms`, local];
+    if (check) params.push(`${this.ctx.settings.clientCheckIntervalMs ?? 1000}ms`);
+    const { rows } = await this.ctx.session.query(`select pg_backend_pid() as pid, set_config('lock_timeout', $1, $3), set_config('statement_timeout', $2, $3)${check}`, params);
     if (Number(rows[0]?.pid) !== this.ctx.session.pid) {
       throw new PoolerError(
         `the migration session moved from backend ${this.ctx.session.pid} to ${String(rows[0]?.pid)} between statements: this is a transaction-mode pooler (PgBouncer). ` +
@@ -322,7 +329,9 @@ export class MigrationExecutor {
       await session.query('rollback').catch(() => undefined);
       throw error;
     } finally {
-      if (sessionLimits) await session.query('reset lock_timeout; reset statement_timeout').catch(() => undefined);
+      if (sessionLimits) {
+        await session.query(`reset lock_timeout; reset statement_timeout${this.ctx.serverVersion >= 14 ? '; reset client_connection_check_interval' : ''}`).catch(() => undefined);
+      }
     }
   }
 

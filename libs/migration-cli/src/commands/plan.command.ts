@@ -15,7 +15,7 @@ export async function planWithFindings(ctx: CommandContext, to?: string, forLint
     const findings: Finding[] = [];
     for (const m of plan.migrations) {
       const statements = m.statements.filter((s) => s.kind === 'write').map((s) => s.sql);
-      findings.push(...(await lintStatements(statements, { migration: m.name, transactional: m.transactional })));
+      findings.push(...(await lintStatements(statements, { migration: m.name, transactional: m.transactional, pgVersion: plan.serverVersion })));
     }
     result.push({ ...plan, findings });
   }

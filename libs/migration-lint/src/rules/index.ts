@@ -6,6 +6,7 @@ import { banDropTable } from './ban-drop-table.rule';
 import { changingColumnType } from './changing-column-type.rule';
 import { concurrentlyInTransaction } from './concurrently-in-transaction.rule';
 import { constraintMissingNotValid } from './constraint-missing-not-valid.rule';
+import { detachPartitionWithoutConcurrently } from './detach-partition-without-concurrently.rule';
 import { disallowedUniqueConstraint } from './disallowed-unique-constraint.rule';
 import { ignoreWithoutReason } from './ignore-without-reason.rule';
 import { renamingColumn } from './renaming-column.rule';
@@ -26,6 +27,7 @@ export const ALL_RULES: Rule[] = [
   settingNotNull,
   constraintMissingNotValid,
   disallowedUniqueConstraint,
+  detachPartitionWithoutConcurrently,
   changingColumnType,
   renamingColumn,
   renamingTable,

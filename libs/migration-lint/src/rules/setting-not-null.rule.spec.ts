@@ -13,3 +13,15 @@ describe('setting-not-null', () => {
     expect(await hits(sql)).toEqual([]);
   });
 });
+
+describe('setting-not-null follows the target version', () => {
+  const fix = async (pgVersion: number) => (await lintSql('ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL', { transactional: false, pgVersion }))[0].fix;
+
+  it('offers NOT NULL ... NOT VALID, then VALIDATE, on PostgreSQL 18', async () => {
+    expect(await fix(18)).toMatch(/ADD CONSTRAINT <name> NOT NULL utr NOT VALID/);
+  });
+
+  it('offers the CHECK (... IS NOT NULL) NOT VALID path before 18', async () => {
+    expect(await fix(17)).toMatch(/CHECK \(utr IS NOT NULL\) NOT VALID/);
+  });
+});

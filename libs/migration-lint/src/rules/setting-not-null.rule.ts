@@ -9,7 +9,10 @@ export const settingNotNull: Rule = {
       .filter(({ subtype, relation }) => subtype === 'AT_SetNotNull' && !ctx.isNewTable(relation))
       .map(({ cmd, relation }) => ({
         message: `SET NOT NULL on ${relationName(relation)}.${cmd.name} reads every row while it blocks reads and writes, unless a validated CHECK (${cmd.name} IS NOT NULL) exists.`,
-        fix: `First ADD CONSTRAINT ... CHECK (${cmd.name} IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT (a weaker lock), then SET NOT NULL (no scan), then drop the check.`,
+        fix:
+          ctx.pgVersion >= 18
+            ? `On PostgreSQL 18: ADD CONSTRAINT <name> NOT NULL ${cmd.name} NOT VALID (no scan), then VALIDATE CONSTRAINT <name> in a later migration (a weaker lock that lets reads and writes go on).`
+            : `First ADD CONSTRAINT ... CHECK (${cmd.name} IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT (a weaker lock), then SET NOT NULL (no scan), then drop the check.`,
       }));
   },
 };
