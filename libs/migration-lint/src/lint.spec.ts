@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { lintSql, lintStatements, RULES } from './lint';
+import { parseStatements } from './parse';
 
 const EXPAND = [
   'ALTER TABLE "chargebacks" ADD "utr" character varying(64)',
@@ -49,7 +50,6 @@ describe('statements of newer majors', () => {
     'ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY',
     'ALTER TABLE refunds ADD CONSTRAINT refunds_reason_not_null NOT NULL reason NOT VALID',
   ])('parses and lints %s', async (sql) => {
-    const { parseStatements } = await import('./parse');
     expect(await parseStatements(sql)).toHaveLength(1);
     expect(await lintSql(sql, { transactional: false })).toEqual([]);
   });

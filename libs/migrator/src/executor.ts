@@ -111,12 +111,13 @@ export class MigrationExecutor {
   }
 
   async run(): Promise<ExecutionResult> {
-    // the runner's own timer: whatever the migration does to statement_timeout, past the time
-    // limit its statement is cancelled
+    // the runner's own timer, a backstop to statement_timeout (set to the time left before every
+    // statement): whatever the migration does to that setting, a second past the time limit its
+    // statement is cancelled
     const timer = setTimeout(() => {
       this.timedOut = true;
       void this.ctx.monitor.query('select pg_cancel_backend($1)', [this.ctx.session.pid]).catch(() => undefined);
-    }, Math.min(Math.max(0, this.deadline - Date.now()), 2 ** 31 - 1));
+    }, Math.min(Math.max(0, this.deadline - Date.now()) + 1000, 2 ** 31 - 1));
     try {
       if (this.migration.transactional) await this.runInTransaction();
       else await this.runOutsideTransaction();
@@ -132,7 +133,7 @@ export class MigrationExecutor {
     const remaining = this.deadline - Date.now();
     if (remaining <= 0 || this.timedOut) {
       this.timedOut = true;
-      throw new StatementFailure('', { message: 'the migration ran past its time limit (MIGRATION_TIMEOUT), so it was stopped', code: QUERY_CANCELED });
+      throw new StatementFailure('', { message: 'no time was left for its next statement', code: QUERY_CANCELED });
     }
     return Math.max(1, Math.min(remaining, this.migration.overrides.statementTimeoutMs ?? Infinity));
   }
@@ -480,8 +481,8 @@ export class MigrationExecutor {
       reason =
         `the lock was not granted in ${counts.attempts} attempt${counts.attempts > 1 ? 's' : ''} of lock_timeout ${this.lockTimeoutMs} ms` +
         `${counts.attempts - 1 > counts.retries ? ` (${counts.attempts - 1 - counts.retries} not made: the blocker still held its lock)` : ''}; blocking: ${describeBlockers(this.blockers)}`;
-    } else if (this.timedOut && pg.code === QUERY_CANCELED) {
-      pg.message = 'the migration ran past its time limit (MIGRATION_TIMEOUT, or the class\'s timeoutMs), so its statement was cancelled';
+    } else if (pg.code === QUERY_CANCELED && (this.timedOut || Date.now() >= this.deadline)) {
+      reason = "the migration ran past its time limit (MIGRATION_TIMEOUT, or the class's timeoutMs), so its statement was cancelled";
     } else if (isConnectionLoss(cause)) {
       pg.message = `the connection to ${this.ctx.where} was lost (${pg.message})`;
       reason = this.committing
