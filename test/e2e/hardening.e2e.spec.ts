@@ -164,6 +164,32 @@ describe('faults production really has', () => {
     expect(Date.now() - killedAt).toBeLessThan(5_000);
   });
 
+  it("a migration whose own code never finishes fails at the time limit instead of holding the run lock for good", async () => {
+    add('1700000000016-hangs.ts', typeormMigration('Hangs1700000000016', [], { body: `    await q.query('create table before_the_hang (id int)');\n    await new Promise(() => undefined);` }));
+    const result = await up(['--no-revert-on-failure'], { MIGRATION_TIMEOUT: '1s' });
+    expect(result.code).toBe(1);
+    expect(result.ms).toBeLessThan(20_000);
+    expect(result.stderr).toMatch(/did not finish within the time limit/);
+    expect(await tableExists(db, 'before_the_hang')).toBe(false);
+  });
+
+  it('a run log the first release made (v1, no "abandoned" status) is upgraded under the run lock', async () => {
+    await db.query(`create table migration_runs (
+        id bigint generated always as identity primary key, run_id uuid not null, app text not null, migration text not null,
+        direction text not null check (direction in ('up', 'down', 'baseline')),
+        status text not null check (status in ('running', 'succeeded', 'failed')),
+        started_at timestamptz not null default now(), finished_at timestamptz, duration_ms integer, checksum text, history_name text,
+        transactional boolean, error text, retries integer not null default 0, lock_wait_ms integer, statements jsonb not null default '[]',
+        host text, git_sha text, command text);
+      comment on table migration_runs is 'zdm run log v1';
+      insert into migration_runs (run_id, app, migration, direction, status) values (gen_random_uuid(), 'payments', 'gone', 'up', 'running')`);
+    add('1700000000017-any.ts', typeormMigration('Any1700000000017', ['create table after_upgrade (id int)']));
+    const result = await up();
+    expect(result.code).toBe(0);
+    expect(await db.query(`select status from migration_runs where migration = 'gone'`)).toEqual([{ status: 'abandoned' }]);
+    expect(await db.query(`select obj_description('migration_runs'::regclass, 'pg_class') as comment`)).toEqual([{ comment: 'zdm run log v2' }]);
+  });
+
   it('a connection lost mid-migration names host:port and says the transaction was rolled back', async () => {
     add('1700000000011-long.ts', typeormMigration('Long1700000000011', ['create table lost (id int)', 'create table lost_too as select pg_sleep(20)::text as x']));
     const run = startMigrate(['--config', join(project.dir, 'migrate.config.json'), 'up'], { env: env() });

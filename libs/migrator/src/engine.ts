@@ -401,7 +401,13 @@ export class MigrationEngine {
     await session.query('begin read only');
     try {
       await session.query(`select set_config('lock_timeout', '1000ms', true), set_config('statement_timeout', $1, true)`, [`${readLimitMs}ms`]);
-      await migration.run('up', sink);
+      // up() runs its own code too: one that never settles stops the plan, not the run
+      let timer: NodeJS.Timeout | undefined;
+      const limitMs = Math.min(this.options.settings.migrationTimeoutMs, 2 ** 31 - 1);
+      const hung = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`its code did not finish within ${limitMs} ms (MIGRATION_TIMEOUT)`)), limitMs);
+      });
+      await Promise.race([migration.run('up', sink), hung]).finally(() => clearTimeout(timer));
     } catch (error) {
       planned.warnings.push(`the plan stopped inside up(): ${pgErrorFields(error).message}; what follows is unknown`);
     } finally {

@@ -118,14 +118,25 @@ export class MigrationExecutor {
       this.timedOut = true;
       void this.ctx.monitor.query('select pg_cancel_backend($1)', [this.ctx.session.pid]).catch(() => undefined);
     }, Math.min(Math.max(0, this.deadline - Date.now()) + 1000, 2 ** 31 - 1));
+    // and a migration whose own code never settles (a promise nobody resolves) fails too, rather
+    // than holding the run and its lock for good
+    let stalled: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      stalled = setTimeout(
+        () => reject(new StatementFailure('', { message: 'its code did not finish within the time limit, with no statement running', code: QUERY_CANCELED })),
+        Math.min(Math.max(0, this.deadline - Date.now()) + 5000, 2 ** 31 - 1),
+      );
+    });
     try {
-      if (this.migration.transactional) await this.runInTransaction();
-      else await this.runOutsideTransaction();
+      await Promise.race([this.migration.transactional ? this.runInTransaction() : this.runOutsideTransaction(), hung]);
       return { retries: this.totals.retries, lockWaitMs: this.totals.lockWaitMs };
     } catch (error) {
+      this.timedOut ||= Date.now() >= this.deadline;
+      await this.ctx.session.query('rollback').catch(() => undefined);
       throw this.failure(error);
     } finally {
       clearTimeout(timer);
+      clearTimeout(stalled);
     }
   }
 
