@@ -5,7 +5,7 @@ import { checkCommand } from './commands/check.command';
 import { downCommand } from './commands/down.command';
 import { generateCommand } from './commands/generate.command';
 import { initCommand } from './commands/init.command';
-import { lintCommand } from './commands/lint.command';
+import { LINT_FORMATS, lintCommand } from './commands/lint.command';
 import { planCommand } from './commands/plan.command';
 import { revertCommand } from './commands/revert.command';
 import { statusCommand } from './commands/status.command';
@@ -66,7 +66,8 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
       .description('apply pending migrations (DRY_RUN=1 shows the plan instead)')
       .option('--to <name>', 'stop after this migration (it is applied)')
       .option('--allow-changed', 'run even though an applied migration was edited')
-      .option('--no-revert-on-failure', 'keep what this run applied when a migration fails'),
+      .option('--no-revert-on-failure', 'keep what this run applied when a migration fails')
+      .option('--unsafe-ok', 'run even though the lint gate finds error-level hazards in what is about to run'),
   ).action(async (options) => withContext((ctx) => upCommand(ctx, options))());
 
   runOptions(
@@ -104,9 +105,11 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
 
   program
     .command('lint')
-    .description('find locking hazards in the SQL the pending migrations emit (exit 5 on an error finding)')
-    .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']))
-    .action(async (options: { format?: string }) => withContext((ctx) => lintCommand(ctx, options))());
+    .description('find locking hazards in the SQL migrations emit: the files given, those changed since a git ref, else the pending ones (exit 5 on an error finding)')
+    .argument('[paths...]', 'migration files (TypeScript or compiled, either ORM: linted by the SQL they emit) or .sql files')
+    .option('--since <git-ref>', 'lint the migration files the branch added or changed since it left this ref (a three-dot diff)')
+    .addOption(new Option('--format <format>', 'text, json, github (annotations) or sarif (2.1.0)').choices([...LINT_FORMATS]))
+    .action(async (paths: string[], options: { format?: string; since?: string }) => withContext((ctx) => lintCommand(ctx, paths, options))());
 
   program
     .command('backfill')

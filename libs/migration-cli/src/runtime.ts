@@ -60,5 +60,5 @@ export function engineApp({ app, target }: AppConnection): EngineApp {
     const { MikroOrmAdapter } = require('@zdm/migrator/mikro-orm') as typeof import('@zdm/migrator/mikro-orm');
     adapter = new MikroOrmAdapter(common);
   }
-  return { name: app.name, orm: app.orm, adapter, target, naming: app.naming };
+  return { name: app.name, orm: app.orm, adapter, target, naming: app.naming, lintBaseline: app.lintBaseline };
 }

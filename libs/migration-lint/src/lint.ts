@@ -56,48 +56,67 @@ async function parse(sql: string, firstIndex: number, lineOffset: number): Promi
   }));
 }
 
-/** Lints the statements of one migration, in order; an element may hold several statements. */
-export async function lintStatements(statements: string[], context: LintContext): Promise<Finding[]> {
-  const parsed: Statement[] = [];
-  let line = 0;
-  for (const sql of statements) {
-    try {
-      parsed.push(...(await parse(sql, parsed.length, line)));
-    } catch {
-      // SQL the parser can't read is left to the server; the linter says nothing it can't back
-    }
-    line += sql.split('\n').length;
-  }
+/** One migration (or SQL file) of a run: its statements, in order; an element may hold several. */
+export interface LintUnit {
+  statements: string[];
+  context: LintContext;
+}
+
+/**
+ * Lints the migrations of one run in order. State carries across them: a table created earlier in
+ * the run is new and empty, so what would lock a live table blocks nobody there.
+ */
+export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
   const created = new Set<string>();
   const findings: Finding[] = [];
-  for (const statement of parsed) {
-    const context_ = {
-      transactional: context.transactional,
-      pgVersion: context.pgVersion ?? DEFAULT_PG_VERSION,
-      isNewTable: (relation: PgNode | undefined) => Boolean(relation && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),
-    };
-    const skipped = new Set([...(context.ignore ?? []), ...statement.ignores.filter((i) => i.reason).flatMap((i) => i.rules)]);
-    for (const rule of ALL_RULES) {
-      if (skipped.has(rule.id)) continue;
-      for (const hit of rule.check(statement, context_)) {
-        findings.push({
-          rule: rule.id,
-          severity: rule.severity,
-          ...hit,
-          migration: context.migration,
-          file: context.file,
-          statementIndex: statement.index,
-          line: statement.line,
-          statement: statement.text.length > 300 ? `${statement.text.slice(0, 299)}…` : statement.text,
-        });
+  for (const { statements, context } of units) {
+    const parsed: Statement[] = [];
+    let line = 0;
+    for (const sql of statements) {
+      try {
+        parsed.push(...(await parse(sql, parsed.length, line)));
+      } catch {
+        // SQL the parser can't read is left to the server; the linter says nothing it can't back
       }
+      line += sql.split('\n').length;
     }
-    if (statement.kind === 'CreateStmt' || statement.kind === 'CreateTableAsStmt') {
-      const relation = statement.kind === 'CreateStmt' ? statement.node.relation : statement.node.into?.rel;
-      if (relation) created.add(relation.schemaname ? `${relation.schemaname}.${relation.relname}` : relation.relname);
+    for (const statement of parsed) {
+      const ruleContext = {
+        transactional: context.transactional,
+        pgVersion: context.pgVersion ?? DEFAULT_PG_VERSION,
+        isNewTable: (relation: PgNode | undefined) => Boolean(relation && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),
+      };
+      const skipped = new Set([...(context.ignore ?? []), ...statement.ignores.filter((i) => i.reason).flatMap((i) => i.rules)]);
+      for (const rule of ALL_RULES) {
+        if (skipped.has(rule.id)) continue;
+        for (const hit of rule.check(statement, ruleContext)) {
+          findings.push({
+            rule: rule.id,
+            severity: rule.severity,
+            ...hit,
+            migration: context.migration,
+            file: context.file,
+            statementIndex: statement.index,
+            line: statement.line,
+            statement: statement.text.length > 300 ? `${statement.text.slice(0, 299)}…` : statement.text,
+          });
+        }
+      }
+      if (statement.kind === 'CreateStmt' || statement.kind === 'CreateTableAsStmt') {
+        const relation = statement.kind === 'CreateStmt' ? statement.node.relation : statement.node.into?.rel;
+        if (relation) {
+          created.add(relation.relname);
+          if (relation.schemaname) created.add(`${relation.schemaname}.${relation.relname}`);
+        }
+      }
     }
   }
   return findings;
+}
+
+/** Lints the statements of one migration, in order; an element may hold several statements. */
+export function lintStatements(statements: string[], context: LintContext): Promise<Finding[]> {
+  return lintRun([{ statements, context }]);
 }
 
 /** One SQL text (a .sql file or a script). */

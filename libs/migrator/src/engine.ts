@@ -4,6 +4,8 @@ import { ChangedMigrationError } from './errors/changed-migration.error';
 import { ConfigError } from './errors/config.error';
 import { InterruptedError } from './errors/interrupted.error';
 import { TransactionControlError } from './errors/transaction-control.error';
+import { SafetyFindingsError } from './errors/safety-findings.error';
+import { lintRun, type LintUnit } from '@zdm/migration-lint';
 import { MigrationFailedError } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
 import { UnexpectedError } from './errors/unexpected.error';
@@ -24,6 +26,8 @@ export interface EngineApp {
   target: DatabaseTarget;
   /** `timestamped` enforces YYYYMMDDHHmm__description and unique timestamps; `orm` keeps the ORM's own rules. */
   naming: 'timestamped' | 'orm';
+  /** History up to and including this migration is never judged by the lint gate (adopted projects). */
+  lintBaseline?: string;
 }
 
 export interface EngineSettings extends ExecutionSettings {
@@ -83,6 +87,7 @@ export interface PlannedStatement {
 
 export interface PlannedMigration {
   name: string;
+  file: string;
   transactional: boolean;
   statements: PlannedStatement[];
   warnings: string[];
@@ -369,7 +374,7 @@ export class MigrationEngine {
    */
   private async capture(s: AppState, entry: Entry, readLimitMs = 5000): Promise<PlannedMigration> {
     const migration = this.loaded(s, entry);
-    const planned: PlannedMigration = { name: migration.name, transactional: migration.transactional, statements: [], warnings: [] };
+    const planned: PlannedMigration = { name: migration.name, file: migration.file, transactional: migration.transactional, statements: [], warnings: [] };
     let blockedRead: string | undefined;
     const session = await this.sessionOf(s);
     const sink: StatementSink = async (statement, execute) => {
@@ -437,16 +442,35 @@ export class MigrationEngine {
     }
   }
 
+  /**
+   * The SQL of every migration of the apps, applied or not, executing none of it: `lint` by path,
+   * where the run is the files given and nothing else.
+   */
+  async planFiles(): Promise<AppPlan[]> {
+    try {
+      const states = await this.openAll(false);
+      const plans: AppPlan[] = [];
+      for (const s of states) {
+        const migrations: PlannedMigration[] = [];
+        for (const m of s.migrations) migrations.push(await this.capture(s, m));
+        plans.push({ app: s.app.name, orm: s.app.orm, database: databaseKey(s.app.target), serverVersion: s.database.serverVersion, migrations });
+      }
+      return plans;
+    } finally {
+      await this.close();
+    }
+  }
+
   // ---- up ------------------------------------------------------------------------------------
 
-  async up(options: { to?: string; allowChanged?: boolean; revertOnFailure?: boolean } = {}): Promise<RunSummary> {
+  async up(options: { to?: string; allowChanged?: boolean; revertOnFailure?: boolean; unsafeOk?: boolean } = {}): Promise<RunSummary> {
     return this.runCommand(async (summary) => {
       const states = await this.openAll(true);
       await this.recordBaselines(states);
       const changed = states.flatMap((s) => s.migrations.filter((m) => this.stateOf(s, m).state === 'changed').map((m) => ({ app: s.app.name, name: m.name })));
       if (changed.length && !options.allowChanged) throw new ChangedMigrationError(changed);
       const pending = this.pendingOf(states, options.to);
-      await this.refuseUnsafeTransactions(states, pending);
+      await this.checkBeforeRun(states, pending, options.unsafeOk === true);
       try {
         for (const s of states) {
           for (const m of pending.get(s.app.name)!) summary.migrations.push(await this.execute(s, m, 'up'));
@@ -471,16 +495,40 @@ export class MigrationEngine {
     }
   }
 
-  private async refuseUnsafeTransactions(states: AppState[], pending: Map<string, Entry[]>): Promise<void> {
+  /**
+   * What `up` is about to run, looked at before anything runs: transaction control and CONCURRENTLY
+   * inside a transactional migration are refused outright (exit 2); error-level lint findings are
+   * refused (exit 5) unless `unsafeOk`. The run is linted as one, so a table created earlier in the
+   * same run is no hazard; migrations up to an app's `lintBaseline` are never judged.
+   */
+  private async checkBeforeRun(states: AppState[], pending: Map<string, Entry[]>, unsafeOk: boolean): Promise<void> {
+    const units: (LintUnit & { app: string; file: string; judged: boolean })[] = [];
     for (const s of states) {
+      const baseline = s.app.lintBaseline ? s.migrations.findIndex((m) => m.name === s.app.lintBaseline) : -1;
       for (const m of pending.get(s.app.name)!) {
-        if (!m.transactional) continue;
         // a quick look only: a slow read inside up() must not hold the run up twice
         const planned = await this.capture(s, m, 1000);
-        this.refuseTransactionControl(s, m, planned);
-        const concurrent = planned.statements.find((st) => st.concurrent);
-        if (concurrent) throw new UnsafeTransactionError(s.app.name, m.name, concurrent.sql, s.app.orm);
+        if (m.transactional) {
+          this.refuseTransactionControl(s, m, planned);
+          const concurrent = planned.statements.find((st) => st.concurrent);
+          if (concurrent) throw new UnsafeTransactionError(s.app.name, m.name, concurrent.sql, s.app.orm);
+        }
+        units.push({
+          app: s.app.name,
+          file: m.file,
+          judged: s.migrations.indexOf(m) > baseline,
+          statements: planned.statements.filter((st) => st.kind === 'write').map((st) => st.sql),
+          context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: s.database.serverVersion },
+        });
       }
+    }
+    // each file is one migration of one app: findings carry their file
+    const unitOf = new Map(units.map((u) => [u.file, u]));
+    const findings = (await lintRun(units)).filter((f) => unitOf.get(f.file ?? '')?.judged).map((f) => ({ ...f, app: unitOf.get(f.file!)!.app }));
+    const errors = findings.filter((f) => f.severity === 'error');
+    if (findings.length) this.emit({ type: 'safety.findings', findings, refused: errors.length > 0 && !unsafeOk });
+    if (errors.length && !unsafeOk) {
+      throw new SafetyFindingsError(errors.map((f) => ({ app: f.app, migration: f.migration ?? '', file: f.file ?? '', rule: f.rule, message: f.message, fix: f.fix, statement: f.statement })));
     }
   }
 

@@ -13,6 +13,7 @@ export * from './errors/pooler.error';
 export * from './errors/unexpected.error';
 export * from './errors/unsafe-transaction.error';
 export * from './errors/transaction-control.error';
+export * from './errors/safety-findings.error';
 export * from './monitor-connection';
 export * from './retry';
 export * from './executor';

@@ -156,6 +156,12 @@ export type EngineEvent =
   | { type: 'index.waiting'; app: string; migration: string; index: string; pid: number }
   /** An earlier, killed attempt's index build finished: the index is valid and has the statement's definition. */
   | { type: 'index.adopted'; app: string; migration: string; index: string }
+  /** What the lint gate found in what `up` is about to run; `refused` when it stops the run. */
+  | {
+      type: 'safety.findings';
+      refused: boolean;
+      findings: { app: string; migration?: string; file?: string; line?: number; rule: string; severity: string; message: string; fix: string; statement: string }[];
+    }
   /** Runs a killed process left `running`, marked `abandoned` by the run that took the lock next. */
   | { type: 'runs.abandoned'; database: string; runs: { app: string; migration: string; runId: string }[] }
   | { type: 'migration.finished'; app: string; migration: string; direction: Direction; durationMs: number; retries: number; lockWaitMs: number }

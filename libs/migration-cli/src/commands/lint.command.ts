@@ -1,19 +1,213 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '@zdm/migrator';
+import { lintRun, mustRunOutsideTransaction, parseStatements, RULES, type Finding } from '@zdm/migration-lint';
+import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
 import { planWithFindings } from './plan.command';
 
-/** Lints the SQL that the pending migrations emit; exit 5 when a finding is an error. */
-export async function lintCommand(ctx: CommandContext, options: { format?: string }): Promise<number> {
-  const format = options.format ?? (ctx.out.json ? 'json' : 'text');
-  if (format !== 'json' && format !== 'text') throw new ConfigError(`--format ${format}: use text or json`);
-  const plans = await planWithFindings(ctx, undefined, true);
-  const findings = plans.flatMap((p) => p.findings.map((f) => ({ app: p.app, ...f })));
-  if (format === 'json') {
-    ctx.out.document({ findings });
-  } else if (!findings.length) {
-    ctx.out.result(`no findings in ${plans.reduce((n, p) => n + p.migrations.length, 0)} pending migration(s)`);
-  } else {
-    for (const f of findings) ctx.out.result(`${f.app}/${f.migration} statement ${f.statementIndex + 1}: ${f.severity} ${f.rule}: ${f.message}\n  fix: ${f.fix}\n  ${f.statement}`);
+export const LINT_FORMATS = ['text', 'json', 'github', 'sarif'] as const;
+type Format = (typeof LINT_FORMATS)[number];
+
+export interface LintOptions {
+  format?: string;
+  since?: string;
+}
+
+/** A finding as `lint` reports it: where it is (a file relative to the repository root) and which app. */
+export interface ReportedFinding extends Finding {
+  app?: string;
+}
+
+/** Each rule's page (the problem and the safe way), shipped with the lint package. */
+function docsPage(rule: string): string {
+  return join(dirname(require.resolve('@zdm/migration-lint/package.json')), 'docs/rules', `${rule}.md`);
+}
+
+function git(args: string[], cwd: string): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }).toString();
+  } catch {
+    return undefined;
   }
-  return findings.some((f) => f.severity === 'error') ? 5 : 0;
+}
+
+/** Migration files added or changed on this branch since it left `ref` (a three-dot diff). */
+function changedSince(ref: string, cwd: string, apps: ResolvedApp[]): string[] {
+  const root = git(['rev-parse', '--show-toplevel'], cwd)?.trim();
+  if (!root) throw new ConfigError(`--since ${ref}: ${cwd} is not inside a git repository`);
+  const diff = git(['diff', '--name-only', '--diff-filter=AMR', `${ref}...HEAD`], root);
+  if (diff === undefined) throw new ConfigError(`--since ${ref}: git cannot compare with "${ref}" (fetch it first, e.g. actions/checkout with fetch-depth: 0)`);
+  const migrationFiles = new Set(apps.flatMap((a) => a.files));
+  return diff
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => resolve(root, f))
+    .filter((f) => existsSync(f) && (migrationFiles.has(f) || (extname(f) === '.sql' && f.split(sep).includes('migrations'))));
+}
+
+/** The ORM a migration file is written for, from its imports, for a file no configured app lists. */
+function ormOfFile(file: string): ResolvedApp['orm'] {
+  const source = readFileSync(file, 'utf8');
+  if (/from\s+['"]@mikro-orm\/|require\(['"]@mikro-orm\//.test(source)) return 'mikro-orm';
+  if (/from\s+['"]typeorm['"/]|require\(['"]typeorm/.test(source)) return 'typeorm';
+  throw new ConfigError(`${file}: no app of the config lists it, and it imports neither typeorm nor @mikro-orm: add it to an app's migrations, or pass a .sql file`);
+}
+
+/** The line of a TypeScript migration a captured statement comes from: where its SQL is written, else its up(). */
+function lineInSource(source: string[], statement: string): number {
+  const probe = statement.replace(/\s+/g, ' ').trim().slice(0, 40);
+  const written = source.findIndex((line) => line.replace(/\s+/g, ' ').includes(probe));
+  if (written >= 0) return written + 1;
+  const up = source.findIndex((line) => /\b(async\s+)?up\s*\(/.test(line));
+  return up >= 0 ? up + 1 : 1;
+}
+
+const IGNORE = /zdm-lint-ignore[ \t]+([a-z0-9-]+(?:[ \t]*,[ \t]*[a-z0-9-]+)*)[ \t]*:[ \t]*\S/;
+
+/** An ignore with a reason in a TypeScript migration: on the query()/addSql() line or the line above it. */
+function ignoredInSource(source: string[], line: number, rule: string): boolean {
+  return [source[line - 1], source[line - 2]].some((text) => {
+    const match = text ? IGNORE.exec(text) : null;
+    return Boolean(match && match[1].split(/\s*,\s*/).includes(rule));
+  });
+}
+
+/** Lints the files given by path, as one run in the order given. */
+async function lintPaths(ctx: CommandContext, files: string[]): Promise<ReportedFinding[]> {
+  const sqlUnits = new Map<string, Awaited<ReturnType<typeof sqlUnit>>>();
+  const byApp = new Map<string, { app: ResolvedApp; files: string[] }>();
+  for (const file of files) {
+    if (extname(file) === '.sql') {
+      sqlUnits.set(file, await sqlUnit(file));
+      continue;
+    }
+    const owner = ctx.config.apps.find((a) => a.files.includes(file));
+    const app: ResolvedApp = owner ?? { name: `file:${ormOfFile(file)}`, orm: ormOfFile(file), files: [], backfillFiles: [], naming: 'orm' };
+    const entry = byApp.get(app.name) ?? { app: { ...app, files: [] }, files: [] };
+    entry.app.files.push(file);
+    entry.files.push(file);
+    byApp.set(app.name, entry);
+  }
+  const planned = new Map<string, { app: string; unit: Parameters<typeof lintRun>[0][number] }>();
+  if (byApp.size) {
+    const apps = [...byApp.values()].map((e) => e.app);
+    const engine = await ctx.engine(ctx.settings(), 'lint', undefined, apps);
+    for (const plan of await engine.planFiles()) {
+      for (const m of plan.migrations) {
+        planned.set(m.file, {
+          app: plan.app.startsWith('file:') ? '' : plan.app,
+          unit: {
+            statements: m.statements.filter((s) => s.kind === 'write').map((s) => s.sql),
+            context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: plan.serverVersion },
+          },
+        });
+      }
+    }
+  }
+  const units = files.map((f) => sqlUnits.get(f) ?? planned.get(f)?.unit).filter((u) => u !== undefined);
+  const findings: ReportedFinding[] = [];
+  for (const f of await lintRun(units)) {
+    const file = f.file!;
+    if (extname(file) === '.sql') {
+      findings.push(f);
+      continue;
+    }
+    const source = readFileSync(file, 'utf8').split('\n');
+    const line = lineInSource(source, f.statement);
+    if (!ignoredInSource(source, line, f.rule)) findings.push({ ...f, line, app: planned.get(file)?.app || undefined });
+  }
+  return findings;
+}
+
+/** A plain .sql file: transactional unless it holds a statement PostgreSQL refuses in a transaction block. */
+async function sqlUnit(file: string) {
+  const sql = readFileSync(file, 'utf8');
+  let transactional = true;
+  try {
+    transactional = !(await parseStatements(sql)).some((s) => mustRunOutsideTransaction(s.kind, s.node));
+  } catch {
+    // the linter says nothing about SQL it can't parse
+  }
+  return { statements: [sql], context: { file, migration: file.split(sep).pop()!.replace(/\.sql$/, ''), transactional } };
+}
+
+/** `%`, CR, LF (and in properties `:` and `,`) escaped as GitHub's workflow commands want them. */
+const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+
+function sarif(findings: ReportedFinding[]) {
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'zdm-migrate lint',
+            rules: RULES.map((r) => ({ id: r.id, shortDescription: { text: r.summary }, defaultConfiguration: { level: r.severity === 'error' ? 'error' : 'warning' } })),
+          },
+        },
+        results: findings.map((f) => ({
+          ruleId: f.rule,
+          level: f.severity === 'error' ? 'error' : 'warning',
+          message: { text: `${f.message} Fix: ${f.fix}` },
+          locations: [{ physicalLocation: { artifactLocation: { uri: f.file }, region: { startLine: f.line ?? 1 } } }],
+        })),
+      },
+    ],
+  };
+}
+
+/**
+ * Lints the SQL migrations emit: the files given (TypeScript or compiled migrations of either ORM,
+ * by the SQL they really emit; plain .sql files), those changed since a git ref, or else the
+ * pending ones. Exit 5 when a finding is an error.
+ */
+export async function lintCommand(ctx: CommandContext, paths: string[], options: LintOptions): Promise<number> {
+  const format = (options.format ?? (ctx.out.json ? 'json' : 'text')) as Format;
+  if (!LINT_FORMATS.includes(format)) throw new ConfigError(`--format ${format}: use ${LINT_FORMATS.join(', ')}`);
+  const cwd = ctx.streams.cwd;
+  const files = paths.map((p) => (isAbsolute(p) ? p : resolve(cwd, p)));
+  for (const file of files) if (!existsSync(file)) throw new ConfigError(`lint: ${file} does not exist`);
+  if (options.since) files.push(...changedSince(options.since, cwd, ctx.apps()).filter((f) => !files.includes(f)));
+  let findings: ReportedFinding[];
+  let what: string;
+  if (files.length) {
+    findings = await lintPaths(ctx, files);
+    what = `${files.length} file(s)`;
+  } else if (options.since) {
+    findings = [];
+    what = `the migration files changed since ${options.since} (none)`;
+  } else {
+    const plans = await planWithFindings(ctx, undefined, true);
+    findings = plans.flatMap((p) => p.findings.map((f) => ({ ...f, app: p.app })));
+    what = `${plans.reduce((n, p) => n + p.migrations.length, 0)} pending migration(s)`;
+  }
+  // paths relative to the repository root, so GitHub puts annotations on the diff
+  const root = git(['rev-parse', '--show-toplevel'], cwd)?.trim();
+  for (const f of findings) {
+    if (f.file && root && !relative(root, f.file).startsWith('..')) f.file = relative(root, f.file);
+  }
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  switch (format) {
+    case 'json':
+      ctx.out.document({ findings });
+      break;
+    case 'sarif':
+      ctx.out.document(sarif(findings));
+      break;
+    case 'github':
+      for (const f of findings) {
+        ctx.out.result(`::${f.severity === 'error' ? 'error' : 'warning'} file=${escapeProperty(f.file ?? '')},line=${f.line ?? 1},title=${escapeProperty(f.rule)}::${escapeData(`${f.message} Fix: ${f.fix}`)}`);
+      }
+      break;
+    default:
+      for (const f of findings) {
+        ctx.out.result(`${f.file ?? f.migration}:${f.line ?? 1}: ${f.severity} ${f.rule}: ${f.message}\n  fix: ${f.fix}\n  ${f.statement}\n  see ${relative(cwd, docsPage(f.rule))}`);
+      }
+      ctx.out.result(`${findings.length} finding(s) (${errors} error(s)) in ${what}`);
+  }
+  return errors ? 5 : 0;
 }

@@ -1,25 +1,33 @@
 import type { AppPlan } from '@zdm/migrator';
-import { lintStatements, type Finding } from '@zdm/migration-lint';
+import { lintRun, type Finding } from '@zdm/migration-lint';
 import type { CommandContext } from '../context';
 
 export interface PlanWithFindings extends AppPlan {
   findings: Finding[];
 }
 
+/**
+ * The safety findings of planned migrations, linted as one run in order: a table that an earlier
+ * migration of the run creates is new and empty, no hazard.
+ */
+export async function findingsOf(plans: AppPlan[]): Promise<PlanWithFindings[]> {
+  const units = plans.flatMap((plan) =>
+    plan.migrations.map((m) => ({
+      statements: m.statements.filter((s) => s.kind === 'write').map((s) => s.sql),
+      context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: plan.serverVersion },
+    })),
+  );
+  const findings = await lintRun(units);
+  return plans.map((plan) => {
+    const files = new Set(plan.migrations.map((m) => m.file));
+    return { ...plan, findings: findings.filter((f) => f.file && files.has(f.file)) };
+  });
+}
+
 /** The plan of the selected apps with the safety findings of its SQL. */
 export async function planWithFindings(ctx: CommandContext, to?: string, forLint = false): Promise<PlanWithFindings[]> {
   const engine = await ctx.engine(ctx.settings(), forLint ? 'lint' : 'plan', undefined);
-  const plans = await engine.plan({ to, reportTransactionControl: forLint });
-  const result: PlanWithFindings[] = [];
-  for (const plan of plans) {
-    const findings: Finding[] = [];
-    for (const m of plan.migrations) {
-      const statements = m.statements.filter((s) => s.kind === 'write').map((s) => s.sql);
-      findings.push(...(await lintStatements(statements, { migration: m.name, transactional: m.transactional, pgVersion: plan.serverVersion })));
-    }
-    result.push({ ...plan, findings });
-  }
-  return result;
+  return findingsOf(await engine.plan({ to, reportTransactionControl: forLint }));
 }
 
 /**

@@ -6,6 +6,7 @@ export interface UpOptions extends RunOptions {
   to?: string;
   allowChanged?: boolean;
   revertOnFailure: boolean;
+  unsafeOk?: boolean;
 }
 
 /** Applies pending migrations of the selected apps, in configured order; DRY_RUN=1 makes it a plan. */
@@ -14,5 +15,5 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     ctx.out.log('DRY_RUN is set: showing the plan, executing nothing');
     return planCommand(ctx, { to: options.to });
   }
-  return runMigrations(ctx, 'up', options, (engine) => engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure }));
+  return runMigrations(ctx, 'up', options, (engine) => engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure, unsafeOk: options.unsafeOk }));
 }

@@ -23,6 +23,11 @@ export interface AppConfig {
   mikroOrmConfig?: string;
   /** Globs of the app's backfill job files. */
   backfills?: string | string[];
+  /**
+   * A migration name: history up to and including it is never judged by `up`'s lint gate, so an
+   * adopted project's old files don't block its first run (`init` writes the newest existing one).
+   */
+  lintBaseline?: string;
 }
 
 export interface MigrateConfig {

@@ -19,6 +19,7 @@ const appSchema = z
     dataSource: z.string().min(1).optional(),
     mikroOrmConfig: z.string().min(1).optional(),
     backfills: globs.optional(),
+    lintBaseline: z.string().min(1).optional(),
   })
   .strict();
 const configSchema = z

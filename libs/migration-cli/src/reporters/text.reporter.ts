@@ -58,6 +58,14 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
       case 'index.adopted':
         out.log(`${event.app}/${event.migration}: index ${event.index} was finished by an interrupted run's build and has this statement's definition: the statement is done`, at(event));
         break;
+      case 'safety.findings':
+        for (const f of event.findings) {
+          (f.severity === 'error' && !event.refused ? out.warn.bind(out) : f.severity === 'error' ? out.error.bind(out) : out.warn.bind(out))(
+            `${f.app}/${f.migration} ${f.severity} ${f.rule}: ${f.message} Fix: ${f.fix}${f.severity === 'error' && !event.refused ? ' (run anyway: --unsafe-ok)' : ''}`,
+            { app: f.app, migration: f.migration, rule: f.rule },
+          );
+        }
+        break;
       case 'runs.abandoned':
         out.warn(`${event.database}: ${event.runs.length} migration run(s) left "running" by a process that died marked abandoned: ${event.runs.map((r) => `${r.app}/${r.migration}`).join(', ')}`);
         break;
