@@ -2,3 +2,4 @@ export * from './lint';
 export * from './parse';
 export type { Severity } from './rule';
 export * from './statement-kinds';
+export * from './source-location';

@@ -5,7 +5,7 @@ import { ConfigError } from './errors/config.error';
 import { InterruptedError } from './errors/interrupted.error';
 import { TransactionControlError } from './errors/transaction-control.error';
 import { SafetyFindingsError } from './errors/safety-findings.error';
-import { lintRun, type LintUnit } from '@zdm/migration-lint';
+import { lintRun, placeInSource, type LintUnit } from '@zdm/migration-lint';
 import { MigrationFailedError } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
 import { UnexpectedError } from './errors/unexpected.error';
@@ -524,7 +524,7 @@ export class MigrationEngine {
     }
     // each file is one migration of one app: findings carry their file
     const unitOf = new Map(units.map((u) => [u.file, u]));
-    const findings = (await lintRun(units)).filter((f) => unitOf.get(f.file ?? '')?.judged).map((f) => ({ ...f, app: unitOf.get(f.file!)!.app }));
+    const findings = placeInSource(await lintRun(units)).filter((f) => unitOf.get(f.file ?? '')?.judged).map((f) => ({ ...f, app: unitOf.get(f.file!)!.app }));
     const errors = findings.filter((f) => f.severity === 'error');
     if (findings.length) this.emit({ type: 'safety.findings', findings, refused: errors.length > 0 && !unsafeOk });
     if (errors.length && !unsafeOk) {

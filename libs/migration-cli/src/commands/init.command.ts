@@ -41,10 +41,13 @@ export function initCommand(cwd: string, options: { force?: boolean }, log: (lin
       log(`skipped ${name}: no TypeORM data source or MikroORM config found under ${relative(cwd, root) || '.'}`);
       continue;
     }
+    // the history that exists today ran before the lint gate: it is never judged (the newest by name)
+    const existing = existsSync(folder!) ? globSync('*.{ts,js}', { cwd: folder! }).filter((f) => !f.endsWith('.d.ts')).sort() : [];
     const app: AppConfig = {
       name,
       orm: mikro ? 'mikro-orm' : 'typeorm',
       migrations: [relative(cwd, folder!)],
+      ...(existing.length ? { lintBaseline: existing[existing.length - 1].replace(/\.[jt]s$/, '') } : {}),
       urlEnv: `${name.replace(/[^a-z0-9]+/gi, '_').toUpperCase()}_DATABASE_URL`,
       ...(mikro ? { mikroOrmConfig: relative(cwd, mikro) } : { dataSource: relative(cwd, dataSource!) }),
     };

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '@zdm/migrator';
-import { lintRun, mustRunOutsideTransaction, parseStatements, RULES, type Finding } from '@zdm/migration-lint';
+import { lintRun, mustRunOutsideTransaction, parseStatements, placeInSource, RULES, type Finding } from '@zdm/migration-lint';
 import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
 import { planWithFindings } from './plan.command';
@@ -55,25 +55,6 @@ function ormOfFile(file: string): ResolvedApp['orm'] {
   throw new ConfigError(`${file}: no app of the config lists it, and it imports neither typeorm nor @mikro-orm: add it to an app's migrations, or pass a .sql file`);
 }
 
-/** The line of a TypeScript migration a captured statement comes from: where its SQL is written, else its up(). */
-function lineInSource(source: string[], statement: string): number {
-  const probe = statement.replace(/\s+/g, ' ').trim().slice(0, 40);
-  const written = source.findIndex((line) => line.replace(/\s+/g, ' ').includes(probe));
-  if (written >= 0) return written + 1;
-  const up = source.findIndex((line) => /\b(async\s+)?up\s*\(/.test(line));
-  return up >= 0 ? up + 1 : 1;
-}
-
-const IGNORE = /zdm-lint-ignore[ \t]+([a-z0-9-]+(?:[ \t]*,[ \t]*[a-z0-9-]+)*)[ \t]*:[ \t]*\S/;
-
-/** An ignore with a reason in a TypeScript migration: on the query()/addSql() line or the line above it. */
-function ignoredInSource(source: string[], line: number, rule: string): boolean {
-  return [source[line - 1], source[line - 2]].some((text) => {
-    const match = text ? IGNORE.exec(text) : null;
-    return Boolean(match && match[1].split(/\s*,\s*/).includes(rule));
-  });
-}
-
 /** Lints the files given by path, as one run in the order given. */
 async function lintPaths(ctx: CommandContext, files: string[]): Promise<ReportedFinding[]> {
   const sqlUnits = new Map<string, Awaited<ReturnType<typeof sqlUnit>>>();
@@ -107,18 +88,7 @@ async function lintPaths(ctx: CommandContext, files: string[]): Promise<Reported
     }
   }
   const units = files.map((f) => sqlUnits.get(f) ?? planned.get(f)?.unit).filter((u) => u !== undefined);
-  const findings: ReportedFinding[] = [];
-  for (const f of await lintRun(units)) {
-    const file = f.file!;
-    if (extname(file) === '.sql') {
-      findings.push(f);
-      continue;
-    }
-    const source = readFileSync(file, 'utf8').split('\n');
-    const line = lineInSource(source, f.statement);
-    if (!ignoredInSource(source, line, f.rule)) findings.push({ ...f, line, app: planned.get(file)?.app || undefined });
-  }
-  return findings;
+  return placeInSource(await lintRun(units)).map((f) => ({ ...f, app: planned.get(f.file!)?.app || undefined }));
 }
 
 /** A plain .sql file: transactional unless it holds a statement PostgreSQL refuses in a transaction block. */

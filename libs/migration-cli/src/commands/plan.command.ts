@@ -1,5 +1,5 @@
 import type { AppPlan } from '@zdm/migrator';
-import { lintRun, type Finding } from '@zdm/migration-lint';
+import { lintRun, placeInSource, type Finding } from '@zdm/migration-lint';
 import type { CommandContext } from '../context';
 
 export interface PlanWithFindings extends AppPlan {
@@ -17,7 +17,7 @@ export async function findingsOf(plans: AppPlan[]): Promise<PlanWithFindings[]> 
       context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: plan.serverVersion },
     })),
   );
-  const findings = await lintRun(units);
+  const findings = placeInSource(await lintRun(units));
   return plans.map((plan) => {
     const files = new Set(plan.migrations.map((m) => m.file));
     return { ...plan, findings: findings.filter((f) => f.file && files.has(f.file)) };

@@ -1,0 +1,124 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runMigrate } from '../support/cli';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { scratchProject } from '../support/scratch-project';
+
+const TYPEORM_INDEX = `import type { MigrationInterface, QueryRunner } from 'typeorm';
+export class ChargebacksIndexStatus1705316400000 implements MigrationInterface {
+  name = 'ChargebacksIndexStatus1705316400000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(\`CREATE INDEX "idx_chargebacks_status" ON "chargebacks" ("status")\`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(\`DROP INDEX "idx_chargebacks_status"\`);
+  }
+}
+`;
+
+const MIKRO_RENAME = `import { Migration } from '@mikro-orm/migrations';
+export class Migration202401151200RenameMemo extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table "ledger_entries" rename column "memo" to "note";');
+  }
+}
+`;
+
+describe('the lint gate: any file by path, the pull request, and up', () => {
+  let db: TestDatabase;
+  let project: ReturnType<typeof scratchProject>;
+  const config = () => join(project.dir, 'migrate.config.json');
+  const migrate = (args: string[], env: Record<string, string> = {}) => runMigrate(['--config', config(), ...args], { env: { DATABASE_URL: db.url, ...env }, cwd: project.dir });
+
+  beforeEach(async () => {
+    db = await createTestDatabase('lint_gate');
+    project = scratchProject('lint-gate');
+    project.writeConfig([{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped' }]);
+  });
+  afterEach(async () => {
+    project.remove();
+    await db.drop();
+  });
+
+  it('CI linted nothing: a TypeORM file, a MikroORM file no app lists, and a .sql file are linted by path, each by the SQL it emits', async () => {
+    writeFileSync(join(project.migrations, '202401151100__chargebacks_index_status.ts'), TYPEORM_INDEX);
+    mkdirSync(join(project.dir, 'other'));
+    writeFileSync(join(project.dir, 'other/202401151200__rename_memo.ts'), MIKRO_RENAME);
+    writeFileSync(join(project.dir, 'hazard.sql'), 'ALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX orders_note_idx ON orders (note);\n');
+    const result = await migrate(['lint', '--json', 'migrations/202401151100__chargebacks_index_status.ts', 'other/202401151200__rename_memo.ts', 'hazard.sql']);
+    expect(result.code).toBe(5);
+    const { findings } = JSON.parse(result.stdout);
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ rule: 'require-concurrent-index-creation', severity: 'error', line: 5, app: 'payments', migration: '202401151100__chargebacks_index_status' }),
+        expect.objectContaining({ rule: 'renaming-column', line: 4, migration: '202401151200__rename_memo' }),
+        expect.objectContaining({ rule: 'require-concurrent-index-creation', line: 2, statement: 'CREATE INDEX orders_note_idx ON orders (note)' }),
+      ]),
+    );
+    for (const f of findings) expect(Object.keys(f)).toEqual(expect.arrayContaining(['file', 'line', 'rule', 'severity', 'message', 'fix', 'statement']));
+  });
+
+  it('prints GitHub annotations and SARIF 2.1.0', async () => {
+    writeFileSync(join(project.dir, 'hazard.sql'), 'ALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX orders_note_idx ON orders (note);\n');
+    const github = await migrate(['lint', '--format', 'github', 'hazard.sql']);
+    expect(github.code).toBe(5);
+    expect(github.stdout).toMatch(/^::error file=[^,]*hazard\.sql,line=2,title=require-concurrent-index-creation::CREATE INDEX orders_note_idx/m);
+    const sarif = await migrate(['lint', '--format', 'sarif', 'hazard.sql']);
+    const document = JSON.parse(sarif.stdout);
+    expect(document.version).toBe('2.1.0');
+    expect(document.runs[0].results[0]).toMatchObject({ ruleId: 'require-concurrent-index-creation', level: 'error', locations: [{ physicalLocation: { region: { startLine: 2 } } }] });
+  });
+
+  it('--since <ref> lints what the branch added since it left the base, with paths relative to the repository root', async () => {
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.com', ...args], { cwd: project.dir, stdio: 'pipe' });
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-qm', 'base');
+    git('checkout', '-qb', 'feature');
+    writeFileSync(join(project.migrations, '202401151100__chargebacks_index_status.ts'), TYPEORM_INDEX);
+    git('add', '.');
+    git('commit', '-qm', 'a hazard');
+    const result = await migrate(['lint', '--since', 'main', '--format', 'github']);
+    expect(result.code).toBe(5);
+    expect(result.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^::error file=migrations\/202401151100__chargebacks_index_status\.ts,line=5,title=require-concurrent-index-creation::/)]);
+    const clean = await migrate(['lint', '--since', 'feature']);
+    expect(clean.code).toBe(0);
+  });
+
+  it('up ran what the linter would refuse: now it refuses before anything runs (exit 5), unless ignored with a reason or --unsafe-ok', async () => {
+    expect((await migrate(['up'])).code).toBe(0);
+    writeFileSync(join(project.migrations, '202401151100__chargebacks_index_status.ts'), TYPEORM_INDEX);
+    const refused = await migrate(['up']);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/refused to run 1 error-level safety finding\(s\), nothing was run: payments\/202401151100__chargebacks_index_status require-concurrent-index-creation/);
+    expect(await db.query(`select 1 from pg_class where relname = 'idx_chargebacks_status'`)).toEqual([]);
+    writeFileSync(
+      join(project.migrations, '202401151100__chargebacks_index_status.ts'),
+      TYPEORM_INDEX.replace('    await q.query(`CREATE INDEX', '    // zdm-lint-ignore require-concurrent-index-creation: the table holds a few hundred rows\n    await q.query(`CREATE INDEX'),
+    );
+    const ignored = await migrate(['up']);
+    expect(ignored.code).toBe(0);
+    expect(await db.query(`select 1 as one from pg_class where relname = 'idx_chargebacks_status'`)).toEqual([{ one: 1 }]);
+  });
+
+  it('--unsafe-ok runs it, with the findings shown; and a table created earlier in the same run is no hazard', async () => {
+    writeFileSync(join(project.migrations, '202401151100__chargebacks_index_status.ts'), TYPEORM_INDEX);
+    // from empty: chargebacks is created by the run itself
+    expect((await migrate(['lint'])).code).toBe(0);
+    expect((await migrate(['up', '--to', '202401151000__chargebacks_add_utr_reported_at'])).code).toBe(0);
+    const run = await migrate(['up', '--unsafe-ok']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/require-concurrent-index-creation: .*\(run anyway: --unsafe-ok\)/);
+  });
+
+  it("lintBaseline: an adopted project's old hazardous migrations don't block its first run", async () => {
+    expect((await migrate(['up'])).code).toBe(0);
+    // an old file of the adopted history, never run here yet: judged, it would be refused
+    writeFileSync(join(project.migrations, '202401151100__chargebacks_index_status.ts'), TYPEORM_INDEX);
+    project.writeConfig([{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped', lintBaseline: '202401151100__chargebacks_index_status' }]);
+    const result = await migrate(['up']);
+    expect(result.code).toBe(0);
+    expect(await db.query(`select 1 as one from pg_class where relname = 'idx_chargebacks_status'`)).toEqual([{ one: 1 }]);
+  });
+});
