@@ -190,6 +190,23 @@ describe('faults production really has', () => {
     expect(await db.query(`select obj_description('migration_runs'::regclass, 'pg_class') as comment`)).toEqual([{ comment: 'zdm run log v2' }]);
   });
 
+  it('SIGTERM while a migration runs its own code between statements stops the run there (was: the run went on and exited 0)', async () => {
+    add(
+      '1700000000018-pause.ts',
+      typeormMigration('Pause1700000000018', [], {
+        body: `    await q.query('create table before_pause (id int)');\n    await new Promise((done) => setTimeout(done, 3000));\n    await q.query('create table after_pause (id int)');`,
+      }),
+    );
+    add('1700000000019-next.ts', typeormMigration('Next1700000000019', ['create table next_one (id int)']));
+    const run = startMigrate(['--config', join(project.dir, 'migrate.config.json'), 'up'], { env: env() });
+    await waitFor(async () => (await db.query(`select 1 from migration_runs where migration = '1700000000018-pause' and status = 'running'`).catch(() => [])).length > 0);
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code).toBe(143);
+    for (const table of ['before_pause', 'after_pause', 'next_one']) expect(await tableExists(db, table)).toBe(false);
+    expect(await historyNames(db, 'migrations')).toEqual([]);
+  });
+
   it('a connection lost mid-migration names host:port and says the transaction was rolled back', async () => {
     add('1700000000011-long.ts', typeormMigration('Long1700000000011', ['create table lost (id int)', 'create table lost_too as select pg_sleep(20)::text as x']));
     const run = startMigrate(['--config', join(project.dir, 'migrate.config.json'), 'up'], { env: env() });

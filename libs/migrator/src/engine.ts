@@ -554,6 +554,8 @@ export class MigrationEngine {
   }
 
   private async execute(s: AppState, entry: Entry, direction: Direction): Promise<MigrationOutcome> {
+    // a signal that came between two migrations stops the run before the next one starts
+    if (this.signal) throw new InterruptedError(this.signal);
     const runLog = s.database.runLog;
     const m = this.loaded(s, entry);
     const session = await this.sessionOf(s);

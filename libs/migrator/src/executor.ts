@@ -155,6 +155,9 @@ export class MigrationExecutor {
    * would not be, and nothing session-scoped could be trusted.
    */
   private async applyLimits(lockTimeoutMs: number, local: boolean): Promise<void> {
+    // a signal that came while the migration's own code ran: no further statement starts
+    const signal = this.ctx.interrupted();
+    if (signal) throw new InterruptedError(signal);
     const check = this.ctx.serverVersion >= 14 ? `, set_config('client_connection_check_interval', $4, $3)` : '';
     const params: unknown[] = [`${lockTimeoutMs}ms`, `${this.statementTimeoutMs()}ms`, local];
     if (check) params.push(`${this.ctx.settings.clientCheckIntervalMs ?? 1000}ms`);
