@@ -207,6 +207,20 @@ describe('faults production really has', () => {
     expect(await historyNames(db, 'migrations')).toEqual([]);
   });
 
+  it('the run lock\'s connection lost mid-run stops the run at once: no statement more, no overlap with the next run', async () => {
+    add('1700000000022-long.ts', typeormMigration('Long1700000000022', ['create table while_locked as select pg_sleep(10)::text as x']));
+    add('1700000000023-next.ts', typeormMigration('Next1700000000023', ['create table after_lock_lost (id int)']));
+    const run = startMigrate(['--config', join(project.dir, 'migrate.config.json'), 'up'], { env: env() });
+    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where query like 'create table while_locked%' and datname = current_database()`)).length > 0);
+    await db.query(`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`);
+    const result = await run.done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the connection holding the run lock on .* was lost, so another run could start: this run stopped/);
+    expect(result.ms).toBeLessThan(9_000);
+    expect(await tableExists(db, 'while_locked')).toBe(false);
+    expect(await tableExists(db, 'after_lock_lost')).toBe(false);
+  });
+
   it('a connection lost mid-migration names host:port and says the transaction was rolled back', async () => {
     add('1700000000011-long.ts', typeormMigration('Long1700000000011', ['create table lost (id int)', 'create table lost_too as select pg_sleep(20)::text as x']));
     const run = startMigrate(['--config', join(project.dir, 'migrate.config.json'), 'up'], { env: env() });

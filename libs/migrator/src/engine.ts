@@ -5,6 +5,7 @@ import { ConfigError } from './errors/config.error';
 import { InterruptedError } from './errors/interrupted.error';
 import { TransactionControlError } from './errors/transaction-control.error';
 import { SafetyFindingsError } from './errors/safety-findings.error';
+import { RunLockLostError } from './errors/run-lock-lost.error';
 import { lintRun, placeInSource, type LintUnit } from '@zdm/migration-lint';
 import { MigrationFailedError } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
@@ -158,6 +159,9 @@ export class MigrationEngine {
   /** Every adapter that connected, closed on the way out even when its app failed to load. */
   private readonly opened = new Set<OrmAdapter>();
   private signal?: 'SIGINT' | 'SIGTERM';
+  /** The database whose run-lock connection went away mid-run: the run stops at once. */
+  private lockLost?: string;
+  private closing = false;
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -193,6 +197,11 @@ export class MigrationEngine {
       });
       if (this.signal) throw new InterruptedError(this.signal);
       database.locked = true;
+      control.on('end', () => {
+        if (this.closing || this.lockLost) return;
+        this.lockLost = key;
+        void this.cancelSessions();
+      });
       this.emit({ type: 'lock.acquired', database: key, waitedMs });
       await database.runLog.ensure();
       const abandoned = await database.runLog.markAbandoned();
@@ -272,12 +281,17 @@ export class MigrationEngine {
   /** Cancels the running statements and makes the run stop after rolling back. */
   async interrupt(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
     this.signal = signal;
+    await this.cancelSessions();
+  }
+
+  private async cancelSessions(): Promise<void> {
     await Promise.all(
       [...this.states.values()].filter((s) => s.session).map((s) => s.database.monitor.query('select pg_cancel_backend($1)', [s.session!.pid]).catch(() => undefined)),
     );
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const adapter of this.opened) await adapter.close().catch(() => undefined);
     this.opened.clear();
     for (const database of this.databases.values()) {
@@ -287,6 +301,7 @@ export class MigrationEngine {
     }
     this.states.clear();
     this.databases.clear();
+    this.closing = false;
   }
 
   // ---- status --------------------------------------------------------------------------------
@@ -476,7 +491,8 @@ export class MigrationEngine {
           for (const m of pending.get(s.app.name)!) summary.migrations.push(await this.execute(s, m, 'up'));
         }
       } catch (error) {
-        if (options.revertOnFailure !== false && !this.signal && summary.migrations.length) {
+        // no revert once the lock is gone: another run may be at work
+        if (options.revertOnFailure !== false && !this.signal && !this.lockLost && summary.migrations.length) {
           await this.revertAfterFailure(summary, error);
         }
         throw error;
@@ -556,6 +572,7 @@ export class MigrationEngine {
   private async execute(s: AppState, entry: Entry, direction: Direction): Promise<MigrationOutcome> {
     // a signal that came between two migrations stops the run before the next one starts
     if (this.signal) throw new InterruptedError(this.signal);
+    if (this.lockLost) throw new RunLockLostError(this.lockLost);
     const runLog = s.database.runLog;
     const m = this.loaded(s, entry);
     const session = await this.sessionOf(s);
@@ -576,6 +593,7 @@ export class MigrationEngine {
           settings: this.options.settings,
           emit: (e) => this.emit(e),
           interrupted: () => this.signal,
+          lockLost: () => (this.lockLost ? new RunLockLostError(this.lockLost) : undefined),
           resume: direction === 'up' ? s.history.get(m.name)?.partial?.statements : undefined,
         },
         m,

@@ -39,6 +39,8 @@ export interface ExecutionContext {
   emit: (event: EngineEvent) => void;
   /** The signal that interrupted the run, if one did. */
   interrupted: () => 'SIGINT' | 'SIGTERM' | undefined;
+  /** The error to stop with once the run lock's connection went away. */
+  lockLost: () => MigratorError | undefined;
   /** Statements earlier, failed attempts completed (non-transactional `up` only): done, skipped. */
   resume?: StatementRecord[];
   /** `host:port` of the migration's server, for a lost connection. */
@@ -158,6 +160,8 @@ export class MigrationExecutor {
     // a signal that came while the migration's own code ran: no further statement starts
     const signal = this.ctx.interrupted();
     if (signal) throw new InterruptedError(signal);
+    const lost = this.ctx.lockLost();
+    if (lost) throw lost;
     const check = this.ctx.serverVersion >= 14 ? `, set_config('client_connection_check_interval', $4, $3)` : '';
     const params: unknown[] = [`${lockTimeoutMs}ms`, `${this.statementTimeoutMs()}ms`, local];
     if (check) params.push(`${this.ctx.settings.clientCheckIntervalMs ?? 1000}ms`);
@@ -180,7 +184,7 @@ export class MigrationExecutor {
   private retryOptions() {
     return {
       attempts: this.attempts,
-      stopped: () => this.ctx.interrupted() !== undefined || this.timedOut,
+      stopped: () => this.ctx.interrupted() !== undefined || this.ctx.lockLost() !== undefined || this.timedOut,
       waitSlot: (delayMs: number) => this.waitSlot(delayMs),
       onRetry: ({ retry, attempts, delayMs, error, skipped }: { retry: number; attempts: number; delayMs: number; error: unknown; skipped: boolean }) =>
         this.ctx.emit({
@@ -484,6 +488,8 @@ export class MigrationExecutor {
   private failure(error: unknown): Error {
     const signal = this.ctx.interrupted();
     if (signal) return new InterruptedError(signal);
+    const lost = this.ctx.lockLost();
+    if (lost) return lost;
     if (error instanceof MigratorError && !(error instanceof MigrationFailedError)) return error;
     if (error instanceof MigrationFailedError) return error;
     const statement = error instanceof StatementFailure ? error.sql || undefined : undefined;

@@ -14,6 +14,7 @@ export * from './errors/unexpected.error';
 export * from './errors/unsafe-transaction.error';
 export * from './errors/transaction-control.error';
 export * from './errors/safety-findings.error';
+export * from './errors/run-lock-lost.error';
 export * from './monitor-connection';
 export * from './retry';
 export * from './executor';
