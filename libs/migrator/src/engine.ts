@@ -574,6 +574,7 @@ export class MigrationEngine {
     if (this.signal) throw new InterruptedError(this.signal);
     if (this.lockLost) throw new RunLockLostError(this.lockLost);
     const runLog = s.database.runLog;
+    s.database.monitor.warm();
     const m = this.loaded(s, entry);
     const session = await this.sessionOf(s);
     const entryId = await runLog.start({ ...this.entryBase(s, entry), direction });

@@ -19,6 +19,13 @@ export class MonitorConnection implements Queryable {
     private readonly applicationName: string,
   ) {}
 
+  /** Opens the connection ahead of need, so the watchdog's first look is not late by a connect. */
+  warm(): void {
+    if (this.closed || this.client) return;
+    this.client = openClient(this.target, this.applicationName);
+    this.client.catch(() => (this.client = undefined));
+  }
+
   query(sql: string, params?: unknown[]): Promise<SessionResult> {
     if (this.closed) return Promise.reject(new Error('the monitor connection is closed'));
     const run = this.queue.then(async () => {
