@@ -16,6 +16,7 @@ import { requireConcurrentIndexDeletion } from './require-concurrent-index-delet
 import { settingNotNull } from './setting-not-null.rule';
 import { transactionControlInMigration } from './transaction-control-in-migration.rule';
 import { overridingRunnerTimeouts } from './overriding-runner-timeouts.rule';
+import { banTruncate } from './ban-truncate.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -34,5 +35,6 @@ export const ALL_RULES: Rule[] = [
   addingVolatileDefault,
   banDropColumn,
   banDropTable,
+  banTruncate,
   ignoreWithoutReason,
 ];
