@@ -17,6 +17,7 @@ import { settingNotNull } from './setting-not-null.rule';
 import { transactionControlInMigration } from './transaction-control-in-migration.rule';
 import { overridingRunnerTimeouts } from './overriding-runner-timeouts.rule';
 import { banTruncate } from './ban-truncate.rule';
+import { banVacuumFullCluster } from './ban-vacuum-full-cluster.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -36,5 +37,6 @@ export const ALL_RULES: Rule[] = [
   banDropColumn,
   banDropTable,
   banTruncate,
+  banVacuumFullCluster,
   ignoreWithoutReason,
 ];
