@@ -18,6 +18,7 @@ import { transactionControlInMigration } from './transaction-control-in-migratio
 import { overridingRunnerTimeouts } from './overriding-runner-timeouts.rule';
 import { banTruncate } from './ban-truncate.rule';
 import { banVacuumFullCluster } from './ban-vacuum-full-cluster.rule';
+import { requireConcurrentReindex } from './require-concurrent-reindex.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -38,5 +39,6 @@ export const ALL_RULES: Rule[] = [
   banDropTable,
   banTruncate,
   banVacuumFullCluster,
+  requireConcurrentReindex,
   ignoreWithoutReason,
 ];
