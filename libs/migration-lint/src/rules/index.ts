@@ -19,6 +19,7 @@ import { overridingRunnerTimeouts } from './overriding-runner-timeouts.rule';
 import { banTruncate } from './ban-truncate.rule';
 import { banVacuumFullCluster } from './ban-vacuum-full-cluster.rule';
 import { requireConcurrentReindex } from './require-concurrent-reindex.rule';
+import { banLockTable } from './ban-lock-table.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -40,5 +41,6 @@ export const ALL_RULES: Rule[] = [
   banTruncate,
   banVacuumFullCluster,
   requireConcurrentReindex,
+  banLockTable,
   ignoreWithoutReason,
 ];
