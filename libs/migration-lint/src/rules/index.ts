@@ -20,6 +20,7 @@ import { banTruncate } from './ban-truncate.rule';
 import { banVacuumFullCluster } from './ban-vacuum-full-cluster.rule';
 import { requireConcurrentReindex } from './require-concurrent-reindex.rule';
 import { banLockTable } from './ban-lock-table.rule';
+import { addingStoredGeneratedColumn } from './adding-stored-generated-column.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -42,5 +43,6 @@ export const ALL_RULES: Rule[] = [
   banVacuumFullCluster,
   requireConcurrentReindex,
   banLockTable,
+  addingStoredGeneratedColumn,
   ignoreWithoutReason,
 ];
