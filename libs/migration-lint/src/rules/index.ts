@@ -21,6 +21,7 @@ import { banVacuumFullCluster } from './ban-vacuum-full-cluster.rule';
 import { requireConcurrentReindex } from './require-concurrent-reindex.rule';
 import { banLockTable } from './ban-lock-table.rule';
 import { addingStoredGeneratedColumn } from './adding-stored-generated-column.rule';
+import { addingSerialOrIdentityColumn } from './adding-serial-or-identity-column.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -44,5 +45,6 @@ export const ALL_RULES: Rule[] = [
   requireConcurrentReindex,
   banLockTable,
   addingStoredGeneratedColumn,
+  addingSerialOrIdentityColumn,
   ignoreWithoutReason,
 ];
