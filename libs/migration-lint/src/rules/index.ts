@@ -22,6 +22,7 @@ import { requireConcurrentReindex } from './require-concurrent-reindex.rule';
 import { banLockTable } from './ban-lock-table.rule';
 import { addingStoredGeneratedColumn } from './adding-stored-generated-column.rule';
 import { addingSerialOrIdentityColumn } from './adding-serial-or-identity-column.rule';
+import { domainConstraintMissingNotValid } from './domain-constraint-missing-not-valid.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -46,5 +47,6 @@ export const ALL_RULES: Rule[] = [
   banLockTable,
   addingStoredGeneratedColumn,
   addingSerialOrIdentityColumn,
+  domainConstraintMissingNotValid,
   ignoreWithoutReason,
 ];
