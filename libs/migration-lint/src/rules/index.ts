@@ -23,6 +23,7 @@ import { banLockTable } from './ban-lock-table.rule';
 import { addingStoredGeneratedColumn } from './adding-stored-generated-column.rule';
 import { addingSerialOrIdentityColumn } from './adding-serial-or-identity-column.rule';
 import { domainConstraintMissingNotValid } from './domain-constraint-missing-not-valid.rule';
+import { banDropDatabase } from './ban-drop-database.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -48,5 +49,6 @@ export const ALL_RULES: Rule[] = [
   addingStoredGeneratedColumn,
   addingSerialOrIdentityColumn,
   domainConstraintMissingNotValid,
+  banDropDatabase,
   ignoreWithoutReason,
 ];
