@@ -24,6 +24,7 @@ import { addingStoredGeneratedColumn } from './adding-stored-generated-column.ru
 import { addingSerialOrIdentityColumn } from './adding-serial-or-identity-column.rule';
 import { domainConstraintMissingNotValid } from './domain-constraint-missing-not-valid.rule';
 import { banDropDatabase } from './ban-drop-database.rule';
+import { validateInSameTransaction } from './validate-in-same-transaction.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -50,5 +51,6 @@ export const ALL_RULES: Rule[] = [
   addingSerialOrIdentityColumn,
   domainConstraintMissingNotValid,
   banDropDatabase,
+  validateInSameTransaction,
   ignoreWithoutReason,
 ];
