@@ -25,6 +25,7 @@ import { addingSerialOrIdentityColumn } from './adding-serial-or-identity-column
 import { domainConstraintMissingNotValid } from './domain-constraint-missing-not-valid.rule';
 import { banDropDatabase } from './ban-drop-database.rule';
 import { validateInSameTransaction } from './validate-in-same-transaction.rule';
+import { ddlWithBackfillInTransaction } from './ddl-with-backfill-in-transaction.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -52,5 +53,6 @@ export const ALL_RULES: Rule[] = [
   domainConstraintMissingNotValid,
   banDropDatabase,
   validateInSameTransaction,
+  ddlWithBackfillInTransaction,
   ignoreWithoutReason,
 ];
