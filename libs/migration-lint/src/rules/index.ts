@@ -26,6 +26,7 @@ import { domainConstraintMissingNotValid } from './domain-constraint-missing-not
 import { banDropDatabase } from './ban-drop-database.rule';
 import { validateInSameTransaction } from './validate-in-same-transaction.rule';
 import { ddlWithBackfillInTransaction } from './ddl-with-backfill-in-transaction.rule';
+import { enumValueUsedInSameTransaction } from './enum-value-used-in-same-transaction.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -54,5 +55,6 @@ export const ALL_RULES: Rule[] = [
   banDropDatabase,
   validateInSameTransaction,
   ddlWithBackfillInTransaction,
+  enumValueUsedInSameTransaction,
   ignoreWithoutReason,
 ];
