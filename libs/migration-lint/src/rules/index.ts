@@ -27,6 +27,7 @@ import { banDropDatabase } from './ban-drop-database.rule';
 import { validateInSameTransaction } from './validate-in-same-transaction.rule';
 import { ddlWithBackfillInTransaction } from './ddl-with-backfill-in-transaction.rule';
 import { enumValueUsedInSameTransaction } from './enum-value-used-in-same-transaction.rule';
+import { dropAndAddSameColumn } from './drop-and-add-same-column.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -56,5 +57,6 @@ export const ALL_RULES: Rule[] = [
   validateInSameTransaction,
   ddlWithBackfillInTransaction,
   enumValueUsedInSameTransaction,
+  dropAndAddSameColumn,
   ignoreWithoutReason,
 ];
