@@ -4,6 +4,9 @@ const hits = async (sql: string, transactional = false, pgVersion?: number) => (
 
 describe('ban-drop-database', () => {
   it.each([
+    // public examples (squawk, strong_migrations)
+    "DROP DATABASE \"table_name\"",
+
     "DROP DATABASE app",
     "DROP DATABASE IF EXISTS app_old",
     "DROP DATABASE app WITH (FORCE)",

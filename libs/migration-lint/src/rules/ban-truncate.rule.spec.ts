@@ -4,6 +4,9 @@ const hits = async (sql: string, transactional = false, pgVersion?: number) => (
 
 describe('ban-truncate', () => {
   it.each([
+    // public examples (squawk, strong_migrations)
+    "truncate a, b, c cascade",
+
     "TRUNCATE chargebacks",
     "TRUNCATE TABLE billing.chargebacks RESTART IDENTITY",
     "TRUNCATE users CASCADE",

@@ -4,6 +4,8 @@ const hits = async (sql: string, transactional = true, pgVersion?: number) => (a
 
 describe('ddl-with-backfill-in-transaction', () => {
   it.each([
+    // strong_migrations' "backfilling data" example: the column and its backfill in one transaction
+    "ALTER TABLE users ADD COLUMN some_column text; UPDATE users SET some_column = 'default_value'",
     "ALTER TABLE chargebacks ADD COLUMN utr text; UPDATE chargebacks SET utr = legacy_utr",
     "UPDATE chargebacks SET utr = legacy_utr; ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL",
     "ALTER TABLE billing.chargebacks ADD COLUMN archived boolean; DELETE FROM billing.chargebacks WHERE created_at < now() - interval '7 years'",
