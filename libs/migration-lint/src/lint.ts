@@ -82,7 +82,10 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
     }
     for (const [position, statement] of parsed.entries()) {
       const ruleContext = {
-        earlier: parsed.slice(0, position),
+        // built only for the rules that ask: most statements need no look back
+        get earlier() {
+          return parsed.slice(0, position);
+        },
         transactional: context.transactional,
         pgVersion: context.pgVersion ?? DEFAULT_PG_VERSION,
         isNewTable: (relation: PgNode | undefined) => Boolean(relation && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),

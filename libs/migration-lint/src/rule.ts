@@ -26,7 +26,7 @@ export interface RuleContext {
    * The statements before this one in the same migration, in order (reset for each migration of a
    * run): what a rule needs to judge a statement by what the migration did before it.
    */
-  earlier: Statement[];
+  readonly earlier: readonly Statement[];
 }
 
 /** Whether two RangeVars name the same table (a schema on one side only still matches). */
