@@ -5,8 +5,9 @@ export const dropAndAddSameColumn: Rule = {
   severity: 'error',
   summary: 'A column dropped and added back under the same name loses all its data',
   check(s, ctx) {
-    const before = ctx.earlier.flatMap((e) => alterCommands(e));
     const cmds = alterCommands(s);
+    if (!cmds.some((c) => c.subtype === 'AT_AddColumn')) return [];
+    const before = ctx.earlier.flatMap((e) => alterCommands(e));
     return cmds
       .filter(({ subtype, cmd, relation }, i) => {
         if (subtype !== 'AT_AddColumn' || ctx.isNewTable(relation)) return false;

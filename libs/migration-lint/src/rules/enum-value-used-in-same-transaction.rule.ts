@@ -7,7 +7,8 @@ export const enumValueUsedInSameTransaction: Rule = {
   severity: 'error',
   summary: 'A value added to an enum cannot be used before the transaction that added it commits (55P04)',
   check(s, ctx) {
-    if (!ctx.transactional || s.kind === 'AlterEnumStmt') return [];
+    // a statement with no quoted literal uses no enum value
+    if (!ctx.transactional || s.kind === 'AlterEnumStmt' || !s.text.includes("'")) return [];
     const added = ctx.earlier.filter((e) => e.kind === 'AlterEnumStmt' && e.node.newVal !== undefined && !e.node.oldVal);
     return added
       .filter((e) => {
