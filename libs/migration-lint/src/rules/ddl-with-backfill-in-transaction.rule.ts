@@ -1,7 +1,7 @@
 import { alterCommands, relationName, sameRelation, type PgNode, type Rule, type Statement } from '../rule';
 
 /** Subcommands that take a lock weaker than one blocking reads: not what this rule is about. */
-const WEAK = ['AT_ValidateConstraint', 'AT_SetStatistics', 'AT_AttachPartition', 'AT_DetachPartition'];
+const WEAK = ['AT_ValidateConstraint', 'AT_SetStatistics', 'AT_SetOptions', 'AT_ClusterOn', 'AT_DropCluster', 'AT_AttachPartition'];
 
 /** The table a statement alters with DDL (ALTER TABLE with a strong-lock subcommand), if any. */
 function ddlTable(s: Statement): PgNode | undefined {
@@ -29,8 +29,8 @@ export const ddlWithBackfillInTransaction: Rule = {
     return [
       {
         message: ddl
-          ? `${relationName(table)} has its rows changed earlier in this transaction and is altered now: the rows stay locked, then the ALTER's ACCESS EXCLUSIVE lock blocks reads and writes until commit.`
-          : `${relationName(table)} is altered earlier in this transaction, and its rows are changed now: the whole ${s.kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE'} runs under the ALTER's ACCESS EXCLUSIVE lock, blocking reads and writes.`,
+          ? `${relationName(table)} has its rows changed earlier in this transaction and is altered now: the rows stay locked, then the ALTER's lock (ACCESS EXCLUSIVE for most forms) blocks reads and writes until commit.`
+          : `${relationName(table)} is altered earlier in this transaction, and its rows are changed now: the whole ${s.kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE'} runs under the ALTER's lock (ACCESS EXCLUSIVE for most forms), blocking reads and writes.`,
         fix: 'Keep the DDL in a migration of its own and change the rows outside it: in a non-transactional migration, or in batches with the backfill module.',
       },
     ];
