@@ -9,6 +9,7 @@ describe('require-concurrent-reindex', () => {
     "REINDEX SCHEMA billing",
     "REINDEX DATABASE app",
     "REINDEX (VERBOSE) TABLE chargebacks",
+    "CREATE INDEX idx_chargebacks_utr ON chargebacks (utr); REINDEX INDEX idx_chargebacks_utr",
   ])('flags %s', async (sql) => {
     const [finding, ...more] = await hits(sql);
     expect(more).toEqual([]);
@@ -22,6 +23,7 @@ describe('require-concurrent-reindex', () => {
     "REINDEX DATABASE CONCURRENTLY app",
     "REINDEX SYSTEM app",
     "CREATE TABLE t (id int); REINDEX TABLE t",
+    "CREATE TABLE t (id int); CREATE INDEX t_id ON t (id); REINDEX INDEX t_id",
   ])('accepts %s', async (sql) => {
     expect(await hits(sql)).toEqual([]);
   });

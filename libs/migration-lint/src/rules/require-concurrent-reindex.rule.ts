@@ -18,6 +18,8 @@ export const requireConcurrentReindex: Rule = {
     // REINDEX SYSTEM has no CONCURRENTLY: nothing better to offer
     if (!what) return [];
     if (what === 'TABLE' && ctx.isNewTable(s.node.relation)) return [];
+    // an index this migration built on a table created earlier in the run
+    if (what === 'INDEX' && ctx.earlier.some((e) => e.kind === 'IndexStmt' && e.node.idxname === s.node.relation?.relname && ctx.isNewTable(e.node.relation))) return [];
     const name = s.node.relation ? relationName(s.node.relation) : s.node.name ?? '';
     return [
       {
