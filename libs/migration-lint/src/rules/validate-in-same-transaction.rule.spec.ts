@@ -1,4 +1,4 @@
-import { lintSql } from '../lint';
+import { lintRun, lintSql } from '../lint';
 
 const hits = async (sql: string, transactional = true, pgVersion?: number) => (await lintSql(sql, { transactional, pgVersion })).filter((f) => f.rule === 'validate-in-same-transaction');
 
@@ -25,5 +25,20 @@ describe('validate-in-same-transaction', () => {
 
   it('accepts both in one non-transactional migration (each statement commits on its own)', async () => {
     expect(await hits('ALTER TABLE chargebacks ADD CONSTRAINT fk_org FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID; ALTER TABLE chargebacks VALIDATE CONSTRAINT fk_org', false)).toEqual([]);
+  });
+
+  it('accepts the ADD and the VALIDATE in two migrations of one run (each has its own transaction)', async () => {
+    const findings = await lintRun([
+      { statements: ['ALTER TABLE chargebacks ADD CONSTRAINT fk_org FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID'], context: { transactional: true } },
+      { statements: ['ALTER TABLE chargebacks VALIDATE CONSTRAINT fk_org'], context: { transactional: true } },
+    ]);
+    expect(findings.filter((f) => f.rule === 'validate-in-same-transaction')).toEqual([]);
+  });
+
+  it('flags the pair when it is split across statement strings of one migration', async () => {
+    const findings = await lintRun([
+      { statements: ['ALTER TABLE chargebacks ADD CONSTRAINT fk_org FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID', 'ALTER TABLE chargebacks VALIDATE CONSTRAINT fk_org'], context: { transactional: true } },
+    ]);
+    expect(findings.filter((f) => f.rule === 'validate-in-same-transaction').map((f) => f.statementIndex)).toEqual([1]);
   });
 });
