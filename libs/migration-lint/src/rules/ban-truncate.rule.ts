@@ -15,7 +15,7 @@ export const banTruncate: Rule = {
         message: `TRUNCATE ${names} blocks reads and writes (ACCESS EXCLUSIVE) and deletes every row, which a down migration cannot bring back.${
           cascade ? ' CASCADE also empties every table with a foreign key to it, and those that reference them in turn.' : ''
         }`,
-        fix: 'Delete rows in small batches (the backfill module), or if the data really must go, back it up and ignore this rule with the reason.',
+        fix: 'Delete the rows in small batches (DELETE ... WHERE id IN (SELECT id ... LIMIT n), repeated), or, if the data really must go at once, back it up, name the tables exactly (no CASCADE) and ignore this rule with the reason.',
       },
     ];
   },

@@ -31,7 +31,7 @@ export const ddlWithBackfillInTransaction: Rule = {
         message: ddl
           ? `${relationName(table)} has its rows changed earlier in this transaction and is altered now: the rows stay locked, then the ALTER's lock (ACCESS EXCLUSIVE for most forms) blocks reads and writes until commit.`
           : `${relationName(table)} is altered earlier in this transaction, and its rows are changed now: the whole ${s.kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE'} runs under the ALTER's lock (ACCESS EXCLUSIVE for most forms), blocking reads and writes.`,
-        fix: 'Keep the DDL in a migration of its own and change the rows outside it: in a non-transactional migration, or in batches with the backfill module.',
+        fix: 'Keep the DDL in a migration of its own and change the rows outside it: an UPDATE in batches with the backfill module, or the statements in a non-transactional migration, where each commits on its own.',
       },
     ];
   },
