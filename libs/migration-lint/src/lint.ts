@@ -80,8 +80,12 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
       }
       line += sql.split('\n').length;
     }
-    for (const statement of parsed) {
+    for (const [position, statement] of parsed.entries()) {
       const ruleContext = {
+        // built only for the rules that ask: most statements need no look back
+        get earlier() {
+          return parsed.slice(0, position);
+        },
         transactional: context.transactional,
         pgVersion: context.pgVersion ?? DEFAULT_PG_VERSION,
         isNewTable: (relation: PgNode | undefined) => Boolean(relation && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),

@@ -22,6 +22,17 @@ export interface RuleContext {
   pgVersion: number;
   /** Tables created earlier in the same migration: a new, empty table blocks nobody. */
   isNewTable(relation: PgNode | undefined): boolean;
+  /**
+   * The statements before this one in the same migration, in order (reset for each migration of a
+   * run): what a rule needs to judge a statement by what the migration did before it.
+   */
+  readonly earlier: readonly Statement[];
+}
+
+/** Whether two RangeVars name the same table (a schema on one side only still matches). */
+export function sameRelation(a: PgNode | undefined, b: PgNode | undefined): boolean {
+  if (!a || !b || a.relname !== b.relname) return false;
+  return !a.schemaname || !b.schemaname || a.schemaname === b.schemaname;
 }
 
 export interface RuleHit {

@@ -21,8 +21,8 @@ export const addingVolatileDefault: Rule = {
     for (const { subtype, cmd, relation } of alterCommands(s)) {
       if (subtype !== 'AT_AddColumn' || ctx.isNewTable(relation)) continue;
       const column = cmd.def?.ColumnDef;
-      const serial = /^(small|big)?serial$/i.test(column?.typeName?.names?.at(-1)?.String?.sval ?? '');
-      const fn = serial ? 'nextval' : columnConstraints(column).map((c) => (c.contype === 'CONSTR_DEFAULT' ? volatileCall(c.raw_expr) : undefined)).find(Boolean);
+      // a serial column (nextval() per row) is adding-serial-or-identity-column's
+      const fn = columnConstraints(column).map((c) => (c.contype === 'CONSTR_DEFAULT' ? volatileCall(c.raw_expr) : undefined)).find(Boolean);
       if (!fn) continue;
       hits.push({
         message: `Column ${column.colname} on ${relationName(relation)} gets a volatile default (${fn}()): PostgreSQL rewrites every row under an ACCESS EXCLUSIVE lock. A constant or stable default such as now() does not.`,

@@ -16,6 +16,18 @@ import { requireConcurrentIndexDeletion } from './require-concurrent-index-delet
 import { settingNotNull } from './setting-not-null.rule';
 import { transactionControlInMigration } from './transaction-control-in-migration.rule';
 import { overridingRunnerTimeouts } from './overriding-runner-timeouts.rule';
+import { banTruncate } from './ban-truncate.rule';
+import { banVacuumFullCluster } from './ban-vacuum-full-cluster.rule';
+import { requireConcurrentReindex } from './require-concurrent-reindex.rule';
+import { banLockTable } from './ban-lock-table.rule';
+import { addingStoredGeneratedColumn } from './adding-stored-generated-column.rule';
+import { addingSerialOrIdentityColumn } from './adding-serial-or-identity-column.rule';
+import { domainConstraintMissingNotValid } from './domain-constraint-missing-not-valid.rule';
+import { banDropDatabase } from './ban-drop-database.rule';
+import { validateInSameTransaction } from './validate-in-same-transaction.rule';
+import { ddlWithBackfillInTransaction } from './ddl-with-backfill-in-transaction.rule';
+import { enumValueUsedInSameTransaction } from './enum-value-used-in-same-transaction.rule';
+import { dropAndAddSameColumn } from './drop-and-add-same-column.rule';
 
 export const ALL_RULES: Rule[] = [
   requireConcurrentIndexCreation,
@@ -34,5 +46,17 @@ export const ALL_RULES: Rule[] = [
   addingVolatileDefault,
   banDropColumn,
   banDropTable,
+  banTruncate,
+  banVacuumFullCluster,
+  requireConcurrentReindex,
+  banLockTable,
+  addingStoredGeneratedColumn,
+  addingSerialOrIdentityColumn,
+  domainConstraintMissingNotValid,
+  banDropDatabase,
+  validateInSameTransaction,
+  ddlWithBackfillInTransaction,
+  enumValueUsedInSameTransaction,
+  dropAndAddSameColumn,
   ignoreWithoutReason,
 ];

@@ -3,13 +3,36 @@ import { lintSql } from '../lint';
 const hits = async (sql: string) => (await lintSql(sql, { transactional: false })).filter((f) => f.rule === 'setting-not-null');
 
 describe('setting-not-null', () => {
-  it.each(["ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL"])('flags %s', async (sql) => {
+  it.each([
+    "ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL",
+    // strong_migrations' and squawk's example
+    "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
+    // a NOT VALID check that was never validated proves nothing
+    "ALTER TABLE chargebacks ADD CONSTRAINT utr_not_null CHECK (utr IS NOT NULL) NOT VALID; ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL",
+    // a validated check on another column, or on another table
+    "ALTER TABLE chargebacks ADD CONSTRAINT note_not_null CHECK (note IS NOT NULL) NOT VALID; ALTER TABLE chargebacks VALIDATE CONSTRAINT note_not_null; ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL",
+    "ALTER TABLE refunds ADD CONSTRAINT utr_not_null CHECK (utr IS NOT NULL) NOT VALID; ALTER TABLE refunds VALIDATE CONSTRAINT utr_not_null; ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL",
+    // a check that does not prove the column has no NULL
+    "ALTER TABLE chargebacks ADD CONSTRAINT utr_short CHECK (length(utr) < 64) NOT VALID; ALTER TABLE chargebacks VALIDATE CONSTRAINT utr_short; ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL",
+  ])('flags %s', async (sql) => {
     const [finding, ...more] = await hits(sql);
     expect(more).toEqual([]);
     expect(finding).toMatchObject({ rule: 'setting-not-null', message: expect.any(String), fix: expect.any(String) });
   });
 
-  it.each(["ALTER TABLE chargebacks ALTER COLUMN utr DROP NOT NULL"])('accepts %s', async (sql) => {
+  it.each([
+    "ALTER TABLE chargebacks ALTER COLUMN utr DROP NOT NULL",
+    // the safe way on the rule's page
+    "ALTER TABLE chargebacks ADD CONSTRAINT utr_not_null CHECK (utr IS NOT NULL) NOT VALID; ALTER TABLE chargebacks VALIDATE CONSTRAINT utr_not_null; ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL; ALTER TABLE chargebacks DROP CONSTRAINT utr_not_null",
+    "ALTER TABLE billing.chargebacks ADD CONSTRAINT utr_not_null CHECK ((utr IS NOT NULL)) NOT VALID; ALTER TABLE chargebacks VALIDATE CONSTRAINT utr_not_null; ALTER TABLE billing.chargebacks ALTER COLUMN utr SET NOT NULL",
+    // PostgreSQL 18's NOT NULL ... NOT VALID, validated
+    "ALTER TABLE chargebacks ADD CONSTRAINT utr_not_null NOT NULL utr NOT VALID; ALTER TABLE chargebacks VALIDATE CONSTRAINT utr_not_null; ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL",
+    // a check added validated proves it at once
+    "ALTER TABLE chargebacks ADD CONSTRAINT utr_not_null CHECK (utr IS NOT NULL); ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL",
+    // the check was added by an earlier migration: benefit of the doubt
+    "ALTER TABLE chargebacks VALIDATE CONSTRAINT utr_not_null; ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL",
+    "CREATE TABLE t (a int); ALTER TABLE t ALTER COLUMN a SET NOT NULL",
+  ])('accepts %s', async (sql) => {
     expect(await hits(sql)).toEqual([]);
   });
 });

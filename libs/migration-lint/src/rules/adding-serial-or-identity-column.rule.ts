@@ -1,0 +1,22 @@
+import { alterCommands, columnConstraints, relationName, type PgNode, type Rule } from '../rule';
+
+const SERIAL = ['serial', 'bigserial', 'smallserial', 'serial2', 'serial4', 'serial8'];
+
+export const addingSerialOrIdentityColumn: Rule = {
+  id: 'adding-serial-or-identity-column',
+  severity: 'error',
+  summary: 'Adding a serial or identity column rewrites the table, filling every row, under an ACCESS EXCLUSIVE lock',
+  check(s, ctx) {
+    return alterCommands(s)
+      .filter(({ subtype, relation }) => subtype === 'AT_AddColumn' && !ctx.isNewTable(relation))
+      .filter(({ cmd }) => {
+        const def = cmd.def?.ColumnDef;
+        const type = String((def?.typeName?.names ?? []).at(-1)?.String?.sval ?? '').toLowerCase();
+        return SERIAL.includes(type) || columnConstraints(def).some((c: PgNode) => c.contype === 'CONSTR_IDENTITY');
+      })
+      .map(({ cmd, relation }) => ({
+        message: `Adding ${relationName(relation)}.${cmd.def.ColumnDef.colname} as a serial or identity column draws a value for every row: the table is rewritten while reads and writes wait.`,
+        fix: 'Add a plain nullable column, create the sequence and SET DEFAULT nextval(...) for new rows, fill existing rows in batches (the backfill module); then ALTER COLUMN ... ADD GENERATED ... AS IDENTITY if you want one.',
+      }));
+  },
+};
