@@ -130,7 +130,9 @@ export async function startPgBouncer(mode: 'transaction' | 'session', options: {
       if (!exited) {
         const gone = new Promise((done) => child.once('exit', done));
         child.kill('SIGTERM'); // an immediate shutdown; SIGINT would wait for the clients to leave
-        await Promise.race([gone, sleep(5000)]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([gone, new Promise((done) => (timer = setTimeout(done, 5000)))]);
+        clearTimeout(timer);
         if (!exited) child.kill('SIGKILL');
       }
       rmSync(dir, { recursive: true, force: true });

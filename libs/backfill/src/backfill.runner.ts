@@ -270,7 +270,7 @@ async function takeOwnership(client: Client, job: string, rangeId: number, waitM
 /** Who holds a range's ownership lock: its backend (pid, application, client) and the progress row's owner. */
 async function ownerOf(client: Client, job: string, rangeId: number): Promise<string> {
   const { rows } = await client.query(
-    `select a.pid, a.application_name as app, a.client_addr::text as addr,
+    `select a.pid, a.application_name as app, host(a.client_addr) as addr,
             (select owner from ${PROGRESS_TABLE} where job = $2 and range_id = $3) as owner
        from pg_locks l join pg_stat_activity a on a.pid = l.pid
       where l.locktype = 'advisory' and l.granted and l.objsubid = 1
