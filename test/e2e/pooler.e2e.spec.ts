@@ -54,6 +54,23 @@ describeWithPgBouncer('behind a real PgBouncer', () => {
       }
     });
 
+    it.each([
+      ['a round-robin (FIFO) transaction pool', { mode: 'transaction', roundRobin: true }],
+      ['a transaction pool of one server connection', { mode: 'transaction', poolSize: 1 }],
+      ['a statement-mode pool', { mode: 'statement' }],
+    ] as const)('%s is refused too, nothing applied', async (_name, { mode, ...options }) => {
+      const pool = await startPgBouncer(mode, options);
+      try {
+        const result = await runMigrate(['up'], { env: { DATABASE_URL: pool.urlFor(db.name) }, timeoutMs: 30_000 });
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(/transaction-mode pooler \(PgBouncer\).*session-mode pool/);
+        expect(await db.query(`select tablename from pg_tables where schemaname not in ('pg_catalog', 'information_schema')`)).toEqual([]);
+        expect(await db.query(`select pid from pg_locks where locktype = 'advisory'`)).toEqual([]);
+      } finally {
+        await pool.stop();
+      }
+    });
+
     it('a session-mode PgBouncer runs the example migrations', async () => {
       const result = await runMigrate(['up'], { env: { DATABASE_URL: sessionPool.urlFor(db.name) } });
       expect(result.stderr).not.toMatch(/pooler/);

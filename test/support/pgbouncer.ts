@@ -6,9 +6,11 @@ import { delimiter, join } from 'node:path';
 import { Client } from 'pg';
 import { sleep } from './sessions';
 
+export type PoolMode = 'transaction' | 'session' | 'statement';
+
 /** A real PgBouncer in front of the test server. */
 export interface PgBouncer {
-  mode: 'transaction' | 'session';
+  mode: PoolMode;
   port: number;
   /** A URL for `database` through the pooler. */
   urlFor(database: string): string;
@@ -64,8 +66,8 @@ function runAs(): { uid: number; gid: number } | undefined {
   throw new Error('running as root and there is no postgres or nobody user for pgbouncer to run as');
 }
 
-/** Starts a PgBouncer in `mode` in front of ZDM_TEST_ADMIN_URL's server, on a free port. */
-export async function startPgBouncer(mode: 'transaction' | 'session', options: { poolSize?: number } = {}): Promise<PgBouncer> {
+/** Starts a PgBouncer in `mode` (pool_mode) in front of ZDM_TEST_ADMIN_URL's server, on a free port. */
+export async function startPgBouncer(mode: PoolMode, options: { poolSize?: number; roundRobin?: boolean } = {}): Promise<PgBouncer> {
   const binary = findPgBouncer();
   if (!binary) throw new Error(MISSING);
   const admin = new URL(process.env.ZDM_TEST_ADMIN_URL ?? '');
@@ -89,6 +91,8 @@ export async function startPgBouncer(mode: 'transaction' | 'session', options: {
       `pool_mode = ${mode}`,
       `default_pool_size = ${options.poolSize ?? 5}`,
       'max_client_conn = 100',
+      // 1: server connections are handed out in turn (FIFO), not the last released first (LIFO)
+      `server_round_robin = ${options.roundRobin ? 1 : 0}`,
       // PgBouncer's default, and only run when a session-mode client leaves: a transaction pool hands server connections on as they are
       'server_reset_query = DISCARD ALL',
       'ignore_startup_parameters = extra_float_digits,options',
