@@ -130,6 +130,19 @@ describeWithPgBouncer('behind a real PgBouncer', () => {
       }
     });
 
+    it('says on stderr who holds the job while it waits (every 10 s)', async () => {
+      const owner = new Client({ connectionString: db.url, application_name: 'other-backfill-worker' });
+      await owner.connect();
+      try {
+        const [{ pid }] = (await owner.query(`select pg_backend_pid() as pid, pg_advisory_lock(hashtext($1))`, [OWNERSHIP_KEY])).rows;
+        const result = await runMigrate(['backfill', 'chargebacks-reported-at', '--lock-wait', '11s'], { env: { DATABASE_URL: db.url } });
+        expect(result.code).toBe(3);
+        expect(result.stderr).toMatch(new RegExp(`chargebacks-reported-at: waiting for pid ${pid}, application "other-backfill-worker".*, which runs this job, for 1\\d s`));
+      } finally {
+        await owner.end();
+      }
+    });
+
     it('a batch that fails with a non-retryable error (column does not exist) fails after one attempt (exit 1)', async () => {
       const result = await runMigrate([...broken(), 'backfill', 'broken-column'], { env: { DATABASE_URL: db.url } });
       expect(result.code).toBe(1);
