@@ -12,6 +12,8 @@ export interface BackfillCommandOptions {
   targetBatchMs?: number;
   workers?: number;
   maxRowsPerSecond?: number;
+  /** How long to wait for another owner of the job before exit 3 (default 10 minutes). */
+  ownerWaitMs?: number;
   json?: boolean;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
@@ -68,6 +70,11 @@ export async function runBackfillCommand(options: BackfillCommandOptions): Promi
       targetBatchMs: options.targetBatchMs,
       workers: options.workers,
       maxRowsPerSecond: options.maxRowsPerSecond,
+      ownerWaitMs: options.ownerWaitMs,
+      onOwnerWait: (owner, waitedMs) => {
+        bar?.stop();
+        stderr.write(`${job.name}: waiting for ${owner}, which runs this job, for ${Math.round(waitedMs / 1000)} s\n`);
+      },
       signal: options.signal,
       onProgress,
       onBatch: (rows, seconds) => options.onRows?.(job.name, rows, seconds),

@@ -117,14 +117,36 @@ describe('runBackfill against a real server', () => {
     ]);
   });
 
-  it('retries a failing batch with backoff, reports each failure, then marks the job failed', async () => {
+  it('retries a batch that met a table lock (55P03) and goes on once the lock is gone', async () => {
+    await seed(db, 50_000);
+    const codes: string[] = [];
+    const held: { lock?: { release(): Promise<void> } } = {};
+    const run = runBackfill({
+      url: db.url,
+      job,
+      batchSize: 500,
+      maxRowsPerSecond: 20_000,
+      onBatchError: (error) => {
+        codes.push((error as { code?: string }).code ?? String(error));
+        void held.lock?.release();
+      },
+    });
+    await waitFor(async () => (await counts(db)).updates > 0 || undefined);
+    held.lock = await holdInTransaction(db.url, 'lock table chargebacks in access exclusive mode');
+    expect(await run).toMatchObject({ status: 'done', rows: 50_000 });
+    expect(codes.length).toBeGreaterThan(0);
+    expect(new Set(codes)).toEqual(new Set(['55P03']));
+    expect((await counts(db)).max_repeat).toBe(1);
+  });
+
+  it('fails a batch at once on an error a retry cannot fix, and marks the job failed', async () => {
     await seed(db, 5_000);
     const failing = defineBackfill({ ...job, name: 'divide-by-zero', set: 'amount_minor = amount_minor / (id - 2500)' });
     const errors: number[] = [];
     const run = runBackfill({ url: db.url, job: failing, batchSize: 1_000, maxBatchRetries: 3, onBatchError: (_e, attempt) => errors.push(attempt) });
     await expect(run).rejects.toBeInstanceOf(BackfillFailedError);
-    await expect(run).rejects.toThrow(/backfill divide-by-zero failed after 3 attempts of its batch: division by zero; fix the cause, then run it again: it resumes where it stopped/);
-    expect(errors).toEqual([1, 2, 3]);
+    await expect(run).rejects.toThrow(/backfill divide-by-zero failed after 1 attempt of its batch: division by zero; fix the cause, then run it again: it resumes where it stopped/);
+    expect(errors).toEqual([1]);
     const client = new Client({ connectionString: db.url });
     await client.connect();
     const [progress] = await readProgress(client, 'divide-by-zero');
@@ -143,7 +165,7 @@ describe('runBackfill against a real server', () => {
     await waitFor(async () => (await counts(db)).updates > 0 || undefined);
     const second = runBackfill({ url: db.url, job, ownerWaitMs: 500, owner: 'second' });
     await expect(second).rejects.toBeInstanceOf(BackfillBusyError);
-    await expect(second).rejects.toThrow(/is running elsewhere \(first\)/);
+    await expect(second).rejects.toThrow(/is running elsewhere \(pid \d+, application "zdm-backfill chargebacks-reported-at", from 127.0.0.1, owner first\)/);
     abort.abort();
     expect(await first).toMatchObject({ status: 'stopped' });
     const client = new Client({ connectionString: db.url });

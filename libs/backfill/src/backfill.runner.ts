@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
+import { sessionPoolingReason } from '@zdm/db';
 import { Client } from 'pg';
 import type { BackfillJob } from './backfill-job';
 import { BackfillBusyError } from './errors/backfill-busy.error';
 import { BackfillFailedError } from './errors/backfill-failed.error';
+import { BackfillPoolerError } from './errors/backfill-pooler.error';
 import { ensureProgressTable, planRanges, readProgress, resetJob, setRangeStatus, PROGRESS_TABLE, type ProgressRow } from './progress-table';
 import { quoteQualified } from './sql';
 
@@ -46,6 +48,8 @@ export interface BackfillOptions {
   pauseWhen?: { lockWaitingSessions?: number; replicationLagMs?: number };
   /** How long to wait for another owner of the job (default 10 minutes). */
   ownerWaitMs?: number;
+  /** Called about every 10 s while another session owns the job, naming it. */
+  onOwnerWait?: (owner: string, waitedMs: number) => void;
   /** Who runs it, for the progress table (default host:pid). */
   owner?: string;
 }
@@ -97,6 +101,15 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   let meter: RunMeter;
   let ranges: ProgressRow[];
   try {
+    // ownership is a session advisory lock: refused before anything runs where a pooler would
+    // move our statements between server sessions
+    const pooled = await sessionPoolingReason(admin, async () => {
+      const second = new Client({ connectionString: options.url, application_name: 'zdm-pooler-check' });
+      second.on('error', () => undefined);
+      await second.connect();
+      return second;
+    });
+    if (pooled) throw new BackfillPoolerError(job.name, pooled);
     await ensureProgressTable(admin);
     ranges = await readProgress(admin, job.name);
     if (!ranges.length || ranges.every((r) => r.status === 'done')) {
@@ -148,8 +161,8 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
   client.on('error', () => undefined);
   await client.connect();
   try {
-    await takeOwnership(client, job.name, range.rangeId, options.ownerWaitMs ?? 600_000, signal);
-    if (signal?.aborted) return;
+    const lockPid = await takeOwnership(client, job.name, range.rangeId, options.ownerWaitMs ?? 600_000, signal, options.onOwnerWait);
+    if (lockPid === undefined || signal?.aborted) return;
     await setRangeStatus(client, job.name, range.rangeId, 'running', { owner });
     // a batch never waits long for a table lock; a blocked batch is retried like a failed one.
     // synchronous_commit off: a batch's commit does not wait for its WAL flush. The rows and their
@@ -163,6 +176,8 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
       with batch as (
         select ${key} as zdm_key from ${table}
          where ${key} > $1 and ${key} <= $2 and (${job.where})
+           -- on the backend that holds the job's lock, or not at all
+           and pg_backend_pid() = $6
          order by ${key} limit $3
          for update skip locked
       ), changed as (
@@ -173,7 +188,7 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
       )
       update ${PROGRESS_TABLE} p set rows_done = p.rows_done + stats.n, last_key = coalesce(stats.last::bigint, p.last_key), updated_at = now()
         from stats where p.job = $4 and p.range_id = $5
-      returning stats.n, stats.last`;
+      returning stats.n, stats.last, pg_backend_pid() as pid`;
     const remainingSql = `select count(*)::int as n from (select 1 from ${table} where ${key} >= $1 and ${key} <= $2 and (${job.where}) limit 1000) r`;
     let lastKey = range.lastKey;
     let size = options.batchSize ?? job.batchSize ?? 5_000;
@@ -192,7 +207,12 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
         }
       }
       const started = performance.now();
-      const { n, last } = await batchWithRetries(client, batchSql, [lastKey, range.rangeEnd, size, job.name, range.rangeId], options);
+      const { n, last, shrink } = await batchWithRetries(client, batchSql, [lastKey, range.rangeEnd, size, job.name, range.rangeId, lockPid], options, lockPid, size > MIN_BATCH);
+      if (shrink) {
+        // the batch ran past its own statement_timeout: the next ones are half the size
+        size = Math.max(MIN_BATCH, Math.floor(size / 2));
+        continue;
+      }
       const ms = performance.now() - started;
       meter.rows += n;
       options.onBatch?.(n, ms / 1000);
@@ -223,34 +243,92 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
   }
 }
 
-async function takeOwnership(client: Client, job: string, rangeId: number, waitMs: number, signal?: AbortSignal): Promise<void> {
+/** The ownership lock's key, for pg_try_advisory_lock and for finding its holder in pg_locks. */
+const ownershipKey = (job: string, rangeId: number) => `zdm:backfill:${job}:${rangeId}`;
+
+/**
+ * Takes the range's session advisory lock, waiting up to waitMs for another owner; resolves to
+ * the backend pid that holds it (undefined when stopped by the signal first).
+ */
+async function takeOwnership(client: Client, job: string, rangeId: number, waitMs: number, signal?: AbortSignal, onWait?: (owner: string, waitedMs: number) => void): Promise<number | undefined> {
   const started = Date.now();
+  let reported = started;
   for (;;) {
-    const { rows } = await client.query(`select pg_try_advisory_lock(hashtext($1)) as mine`, [`zdm:backfill:${job}:${rangeId}`]);
-    if (rows[0].mine || signal?.aborted) return;
-    if (Date.now() - started > waitMs) {
-      const { rows: owners } = await client.query(`select owner from ${PROGRESS_TABLE} where job = $1 and range_id = $2`, [job, rangeId]);
-      throw new BackfillBusyError(job, owners[0]?.owner ?? null, Date.now() - started);
+    const { rows } = await client.query(`select pg_try_advisory_lock(hashtext($1)) as mine, pg_backend_pid() as pid`, [ownershipKey(job, rangeId)]);
+    if (rows[0].mine) return Number(rows[0].pid);
+    if (signal?.aborted) return undefined;
+    const waited = Date.now() - started;
+    if (waited >= waitMs) throw new BackfillBusyError(job, await ownerOf(client, job, rangeId), waited);
+    if (onWait && Date.now() - reported >= 10_000) {
+      reported = Date.now();
+      onWait(await ownerOf(client, job, rangeId), waited);
     }
-    await sleep(250 + Math.random() * 250, signal);
+    await sleep(Math.min(250 + Math.random() * 250, Math.max(waitMs - waited, 10)), signal);
   }
 }
 
-async function batchWithRetries(client: Client, sql: string, params: unknown[], options: BackfillOptions): Promise<{ n: number; last: string | null }> {
+/** Who holds a range's ownership lock: its backend (pid, application, client) and the progress row's owner. */
+async function ownerOf(client: Client, job: string, rangeId: number): Promise<string> {
+  const { rows } = await client.query(
+    `select a.pid, a.application_name as app, host(a.client_addr) as addr,
+            (select owner from ${PROGRESS_TABLE} where job = $2 and range_id = $3) as owner
+       from pg_locks l join pg_stat_activity a on a.pid = l.pid
+      where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+        and l.database = (select oid from pg_database where datname = current_database())
+        and ((l.classid::bigint << 32) | l.objid::bigint) = hashtext($1)::bigint
+      limit 1`,
+    [ownershipKey(job, rangeId), job, rangeId],
+  ).catch(() => ({ rows: [] as Array<{ pid: number; app: string; addr: string | null; owner: string | null }> }));
+  const r = rows[0];
+  if (!r) return 'another session';
+  return [`pid ${r.pid}`, r.app ? `application "${r.app}"` : undefined, r.addr ? `from ${r.addr}` : undefined, r.owner ? `owner ${r.owner}` : undefined].filter(Boolean).join(', ');
+}
+
+/**
+ * Whether a failed batch may pass on a retry: lock waits, deadlocks and serialization failures
+ * pass once the other transaction is gone ('retry'); the batch's own statement_timeout passes
+ * with a smaller batch ('shrink'). Anything else (a column that does not exist, a constraint)
+ * fails the same way every time (undefined).
+ */
+export function batchRetry(error: unknown): 'retry' | 'shrink' | undefined {
+  const e = error as { code?: string; message?: string };
+  switch (e.code) {
+    case '55P03': // lock_not_available
+    case '40P01': // deadlock_detected
+    case '40001': // serialization_failure
+      return 'retry';
+    case '57014': // query_canceled: only our own statement_timeout, not a cancel from outside
+      return /statement timeout/i.test(e.message ?? '') ? 'shrink' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+async function batchWithRetries(client: Client, sql: string, params: unknown[], options: BackfillOptions, lockPid: number, canShrink: boolean): Promise<{ n: number; last: string | null; shrink?: boolean }> {
   const attempts = options.maxBatchRetries ?? 5;
+  const [job, rangeId] = [params[3] as string, params[4] as number];
+  const fail = async (error: unknown, attempt: number) => {
+    await setRangeStatus(client, job, rangeId, 'failed', { lastError: (error as Error).message }).catch(() => undefined);
+    return new BackfillFailedError(job, attempt, error);
+  };
   for (let attempt = 1; ; attempt++) {
+    let rows: Array<{ n: number; last: string | null; pid: number }>;
     try {
-      const { rows } = await client.query(sql, params);
-      return { n: rows[0]?.n ?? 0, last: rows[0]?.last ?? null };
+      ({ rows } = await client.query(sql, params));
     } catch (error) {
       options.onBatchError?.(error, attempt);
-      if (attempt >= attempts || options.signal?.aborted) {
-        const [job, rangeId] = [params[3] as string, params[4] as number];
-        await setRangeStatus(client, job, rangeId, 'failed', { lastError: (error as Error).message }).catch(() => undefined);
-        throw new BackfillFailedError(job, attempt, error);
-      }
+      const retry = batchRetry(error);
+      if (!retry || attempt >= attempts || options.signal?.aborted) throw await fail(error, attempt);
+      if (retry === 'shrink' && canShrink) return { n: 0, last: null, shrink: true };
       await sleep(Math.min(200 * 2 ** (attempt - 1), 5000) * (0.5 + Math.random() / 2), options.signal);
+      continue;
     }
+    if (rows[0] && Number(rows[0].pid) !== lockPid) {
+      // the batch changed nothing (its rows are picked only on the lock's backend), but the
+      // connection is no longer the session that owns the job
+      throw new BackfillPoolerError(job, `a batch ran on server backend ${rows[0].pid}, but the job's ownership lock is held by backend ${lockPid}`);
+    }
+    return { n: rows[0]?.n ?? 0, last: rows[0]?.last ?? null };
   }
 }
 

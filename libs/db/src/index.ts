@@ -7,3 +7,4 @@ export * from './errors/database-config.error';
 export * from './mikro-orm';
 export * from './redact';
 export * from './typeorm';
+export * from './session-pinning';

@@ -120,6 +120,7 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
     .option('--batch-time <duration>', 'the time each batch stays under (default 200ms): shorter batches hold row locks for less time')
     .option('--workers <n>', 'split the key range over this many workers')
     .option('--max-rows-per-second <n>', 'throttle to this rate')
+    .option('--lock-wait <duration>', 'how long to wait for another session that runs the same job (default 10m; then exit 3)')
     .action(async (job: string | undefined, options) => withContext((ctx) => backfillCommand(ctx, job, options))());
 
   program

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { POOLER_FIX, sessionPoolingReason } from '@zdm/db';
 import { Client } from 'pg';
 import { ConnectionError } from './errors/connection.error';
 import { PoolerError } from './errors/pooler.error';
@@ -56,17 +56,15 @@ export async function openClient(target: DatabaseTarget, applicationName: string
 }
 
 /**
- * Refuses a transaction-mode pooler (PgBouncer): there, two statements of one client may run on
- * different server sessions, so session settings and advisory locks silently don't hold.
+ * Refuses a transaction- or statement-mode pooler (PgBouncer): there, two statements of one
+ * client may run on different server sessions, so session settings and advisory locks silently
+ * don't hold, and whatever we left on a server session would go to app traffic. The check opens a
+ * second short-lived connection of its own to the same URL, needs no other traffic, and leaves no
+ * session state on any server connection (see sessionPoolingReason in @zdm/db).
  */
 export async function assertSessionPinned(client: Client, target: DatabaseTarget): Promise<void> {
-  const probe = randomUUID();
-  const first = await client.query<{ pid: number }>(`select pg_backend_pid() as pid, set_config('zdm.session_probe', $1, false)`, [probe]);
-  const second = await client.query<{ pid: number; probe: string | null }>(`select pg_backend_pid() as pid, current_setting('zdm.session_probe', true) as probe`);
-  if (first.rows[0].pid !== second.rows[0].pid || second.rows[0].probe !== probe) {
-    throw new PoolerError(
-      `${databaseKey(target)} looks like a transaction-mode pooler (PgBouncer): session settings and advisory locks don't hold there. ` +
-        `Point the migration URL at the server directly, or at a session-mode pool`,
-    );
+  const reason = await sessionPoolingReason(client, () => openClient(target, 'zdm-pooler-check'));
+  if (reason) {
+    throw new PoolerError(`${databaseKey(target)} is behind a transaction-mode pooler (PgBouncer): ${reason}; ${POOLER_FIX}. Use that URL for migrations`);
   }
 }

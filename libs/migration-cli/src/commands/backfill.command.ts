@@ -11,6 +11,7 @@ export interface BackfillOptions {
   batchTime?: string;
   workers?: string;
   maxRowsPerSecond?: string;
+  lockWait?: string;
 }
 
 function isJob(value: unknown): value is BackfillJob {
@@ -55,6 +56,7 @@ export async function backfillCommand(ctx: CommandContext, jobName: string | und
       targetBatchMs: options.batchTime === undefined ? undefined : parseDuration(options.batchTime, '--batch-time'),
       workers: count(options.workers, '--workers'),
       maxRowsPerSecond: count(options.maxRowsPerSecond, '--max-rows-per-second'),
+      ownerWaitMs: parseDuration(options.lockWait ?? '10m', '--lock-wait'),
       json: ctx.out.json,
       stdout: ctx.streams.stdout,
       stderr: ctx.streams.stderr,
