@@ -48,6 +48,8 @@ export interface BackfillOptions {
   ownerWaitMs?: number;
   /** Who runs it, for the progress table (default host:pid). */
   owner?: string;
+  /** Applied to what is stored (migration_progress.last_error): a batch's error can quote a secret. */
+  redact?: (text: string) => string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -246,7 +248,7 @@ async function batchWithRetries(client: Client, sql: string, params: unknown[], 
       options.onBatchError?.(error, attempt);
       if (attempt >= attempts || options.signal?.aborted) {
         const [job, rangeId] = [params[3] as string, params[4] as number];
-        await setRangeStatus(client, job, rangeId, 'failed', { lastError: (error as Error).message }).catch(() => undefined);
+        await setRangeStatus(client, job, rangeId, 'failed', { lastError: (options.redact ?? String)((error as Error).message) }).catch(() => undefined);
         throw new BackfillFailedError(job, attempt, error);
       }
       await sleep(Math.min(200 * 2 ** (attempt - 1), 5000) * (0.5 + Math.random() / 2), options.signal);
