@@ -2,8 +2,9 @@ import type { Client } from 'pg';
 import type { Blocker, IndexBuildProgress } from './types';
 
 const BLOCKERS_SQL = `
-  select a.pid, a.application_name, a.state, a.query_start, a.xact_start, left(a.query, 200) as query,
-         (extract(epoch from now() - a.xact_start) * 1000)::bigint as age_ms
+  select a.pid, a.application_name, a.state, a.query_start, a.xact_start, a.query,
+         (extract(epoch from now() - a.xact_start) * 1000)::bigint as age_ms,
+         (extract(epoch from now() - a.backend_start) * 1000)::bigint as session_age_ms
     from pg_stat_activity a
    where a.pid = any(pg_blocking_pids($1))
       or a.pid = (select current_locker_pid from pg_stat_progress_create_index where pid = $1)
@@ -15,8 +16,18 @@ export async function blockersOf(client: Client, pid: number): Promise<Blocker[]
   return rows.map(toBlocker);
 }
 
-/** A pg_stat_activity row (pid, application_name, state, query_start, query, age_ms) as a Blocker. */
-export function toBlocker(row: Record<string, unknown>): Blocker {
+/** A Blocker with the age of its session (how long the connection has been open), which types.ts does not carry yet. */
+export type SessionBlocker = Blocker & { sessionAgeMs?: number | null };
+
+/** The longest query text read from pg_stat_activity: whole for redaction, cut only after it. */
+const QUERY_READ_LIMIT = 2000;
+
+/**
+ * A pg_stat_activity row (pid, application_name, state, query_start, query, age_ms: the
+ * transaction's age, null when none is open; session_age_ms: the connection's age) as a Blocker.
+ */
+export function toBlocker(row: Record<string, unknown>): SessionBlocker {
+  const query = (row.query as string | null) ?? null;
   return {
     pid: Number(row.pid),
     applicationName: (row.application_name as string) || null,
@@ -24,7 +35,9 @@ export function toBlocker(row: Record<string, unknown>): Blocker {
     transactionAgeMs: row.age_ms === null || row.age_ms === undefined ? null : Number(row.age_ms),
     transactionStart: (row.xact_start as Date | null | undefined)?.toISOString() ?? null,
     queryStart: (row.query_start as Date | null)?.toISOString() ?? null,
-    query: (row.query as string | null) ?? null,
+    // not cut here: a cut inside a secret leaves a part the redactor cannot recognise
+    query: query && query.length > QUERY_READ_LIMIT ? query.slice(0, QUERY_READ_LIMIT) : query,
+    ...(row.session_age_ms !== undefined && { sessionAgeMs: row.session_age_ms === null ? null : Number(row.session_age_ms) }),
   };
 }
 
@@ -44,15 +57,31 @@ export async function indexBuildProgress(client: Client, pid: number): Promise<I
   return rows[0] ? { phase: rows[0].phase, percent: rows[0].percent === null ? null : Number(rows[0].percent) } : undefined;
 }
 
-export function describeBlockers(blockers: Blocker[]): string {
+/**
+ * The blockers for people: pid, application, state, how long the session and its transaction have
+ * been open, and the query. Redact, then cut: with a redactor the query is redacted and then cut
+ * to 80 characters; without one it is not cut (the caller's redactor must see all of it).
+ */
+export function describeBlockers(blockers: Blocker[], redact?: (text: string) => string): string {
   if (!blockers.length) return 'no blocking session was seen';
+  const seconds = (ms: number) => Math.round(ms / 1000);
+  const query = (text: string) => {
+    const flat = text.replace(/\s+/g, ' ');
+    if (!redact) return flat;
+    const clean = redact(flat);
+    return clean.length > 80 ? `${clean.slice(0, 79)}…` : clean;
+  };
   return blockers
-    .map(
-      (b) =>
-        `pid ${b.pid}${b.applicationName ? ` (${b.applicationName})` : ''}, ${b.state ?? 'unknown state'}` +
-        `${b.transactionAgeMs !== null ? `, transaction open ${Math.round(b.transactionAgeMs / 1000)} s` : ''}` +
-        `${b.query ? `, query "${b.query.replace(/\s+/g, ' ').slice(0, 80)}"` : ''}`,
-    )
+    .map((b) => {
+      const sessionAgeMs = (b as SessionBlocker).sessionAgeMs;
+      const session = typeof sessionAgeMs === 'number' ? `, session open ${seconds(sessionAgeMs)} s` : '';
+      const transaction =
+        b.transactionAgeMs !== null ? `, transaction open ${seconds(b.transactionAgeMs)} s` : sessionAgeMs !== undefined ? ', idle with no transaction' : '';
+      return (
+        `pid ${b.pid}${b.applicationName ? ` (${b.applicationName})` : ''}, ${b.state ?? 'unknown state'}${session}${transaction}` +
+        `${b.query ? `, query "${query(b.query)}"` : ''}`
+      );
+    })
     .join('; ');
 }
 
