@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { runMigrate } from '../support/cli';
 import { createTestDatabase, urlFor, withClient, type TestDatabase } from '../support/database';
 import { scratchProject } from '../support/scratch-project';
@@ -93,4 +94,81 @@ describe('every byte through the one redactor: a failing backfill that quotes se
       for (const secret of secrets) expect(text).not.toContain(secret);
     }
   }, 180_000);
+});
+
+describe('a migration file that does not compile or load: exit 2 with file:line: reason, one line', () => {
+  let db: TestDatabase;
+  let project: ReturnType<typeof scratchProject>;
+  beforeAll(async () => {
+    db = await createTestDatabase('broken_file');
+    project = scratchProject('broken-file');
+    project.writeConfig([{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped' }]);
+  });
+  afterAll(async () => {
+    project?.remove();
+    await db?.drop();
+  });
+
+  it.each(['up', 'status'])('a syntax error, with RUST_BACKTRACE=1: no code frame, no backtrace (%s)', async (command) => {
+    const file = join(project.migrations, '209901010000__broken.ts');
+    writeFileSync(file, `import type { MigrationInterface } from 'typeorm';\n\nexport class Broken4070908800000 implements MigrationInterface {\n  async up(): Promise<void> {\n    const x = ;\n  }\n  async down(): Promise<void> {}\n}\n`);
+    const result = await runMigrate([command], { env: { DATABASE_URL: db.url, RUST_BACKTRACE: '1' }, cwd: project.dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5: Expression expected`));
+    expect(result.stderr).not.toMatch(/Stack backtrace|Caused by|\s\|\s|\^/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a missing import names the file and the module', async () => {
+    const file = join(project.migrations, '209901010000__broken.ts');
+    writeFileSync(file, `import { nothing } from './no-such-module';\n\nexport class Broken4070908800000 {\n  async up(): Promise<void> {\n    nothing();\n  }\n  async down(): Promise<void> {}\n}\n`);
+    const result = await runMigrate(['up'], { env: { DATABASE_URL: db.url }, cwd: project.dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/209901010000__broken\.ts:\d+: it failed to load: Cannot find module '\.\/no-such-module'/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('redact, then cut: what is cut for a message was redacted first', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('redact_cut');
+  });
+  afterAll(() => db?.drop());
+
+  it("the run lock holder's query, quoting a URL with a password past the 80th character, is not cut inside the secret; session and transaction ages are told apart", async () => {
+    const holder = new Client({ connectionString: db.url, application_name: 'deploy-pod-9' });
+    await holder.connect();
+    try {
+      await holder.query('select pg_advisory_lock($1, $2)', [0x7a646d, 0x72756e]);
+      // the holder's last query (now idle, no transaction open) quotes a connection string
+      await holder.query(`select 1 as padding_padding_padding_padding_padding, 'postgres://app:S3cr3t-Pa55word-Zq@db.internal:5432/app' as dsn`);
+      await new Promise((done) => setTimeout(done, 1100));
+      const result = await runMigrate(['up', '--lock-wait', '1s'], { env: { DATABASE_URL: db.url } });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/held by pid \d+ \(deploy-pod-9\), idle, session open \d+ s, idle with no transaction/);
+      expect(result.stderr).not.toMatch(/transaction open/);
+      expect(result.stderr).not.toMatch(/S3cr3t/);
+    } finally {
+      await holder.end();
+    }
+  });
+});
+
+describe('logs off a terminal are JSON lines only', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('json_logs');
+  });
+  afterAll(() => db?.drop());
+
+  it.each(['disable', 'require'])('with sslmode=%s and LOG_FORMAT unset, stderr holds nothing but JSON lines (no SECURITY WARNING print)', async (mode) => {
+    const url = new URL(db.url);
+    url.searchParams.set('sslmode', mode);
+    const result = await runMigrate(['status', '--json'], { env: { DATABASE_URL: url.toString(), LOG_FORMAT: undefined } });
+    // the test server has no SSL: require fails to connect (exit 2), disable works
+    expect(result.code).toBe(mode === 'disable' ? 0 : 2);
+    expect(result.stderr).not.toMatch(/SECURITY WARNING/);
+    for (const line of result.stderr.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+  });
 });
