@@ -3,8 +3,7 @@ import type { Blocker, IndexBuildProgress } from './types';
 
 const BLOCKERS_SQL = `
   select a.pid, a.application_name, a.state, a.query_start, a.xact_start, a.query,
-         (extract(epoch from now() - a.xact_start) * 1000)::bigint as age_ms,
-         (extract(epoch from now() - a.backend_start) * 1000)::bigint as session_age_ms
+         (extract(epoch from now() - a.xact_start) * 1000)::bigint as age_ms
     from pg_stat_activity a
    where a.pid = any(pg_blocking_pids($1))
       or a.pid = (select current_locker_pid from pg_stat_progress_create_index where pid = $1)
@@ -16,7 +15,11 @@ export async function blockersOf(client: Client, pid: number): Promise<Blocker[]
   return rows.map(toBlocker);
 }
 
-/** A Blocker with the age of its session (how long the connection has been open), which types.ts does not carry yet. */
+/**
+ * A Blocker with the age of its session (how long the connection has been open), which types.ts
+ * does not carry yet. The run-lock holder has it: a session lock is held for the session's life,
+ * with or without a transaction.
+ */
 export type SessionBlocker = Blocker & { sessionAgeMs?: number | null };
 
 /** The longest query text read from pg_stat_activity: whole for redaction, cut only after it. */
