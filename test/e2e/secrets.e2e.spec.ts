@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { runMigrate } from '../support/cli';
@@ -40,11 +41,17 @@ describe('empty secrets: a variable set but empty is refused by name, the embedd
   });
 
   it('--embedded (before or after the command) lets production use the embedded server; it is in the help', async () => {
-    const help = await runMigrate(['--help']);
-    expect(help.stdout).toMatch(/--embedded/);
-    for (const args of [['--embedded', 'status', '--app', 'payments'], ['status', '--embedded', '--app', 'payments']]) {
-      const result = await runMigrate(args, { env: { ENV: 'production' }, timeoutMs: 120_000 });
-      expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: expect.stringMatching(/using the embedded PostgreSQL/) });
+    // a data directory of this test's own, removed after it
+    const dataDir = mkdtempSync(join(tmpdir(), 'zdm-embedded-'));
+    try {
+      const help = await runMigrate(['--help']);
+      expect(help.stdout).toMatch(/--embedded/);
+      for (const args of [['--embedded', 'status', '--app', 'payments'], ['status', '--embedded', '--app', 'payments']]) {
+        const result = await runMigrate(args, { env: { ENV: 'production', EMBEDDED_PG_DIR: dataDir }, timeoutMs: 120_000 });
+        expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: expect.stringMatching(/using the embedded PostgreSQL/) });
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 180_000);
 });
@@ -170,5 +177,46 @@ describe('logs off a terminal are JSON lines only', () => {
     expect(result.code).toBe(mode === 'disable' ? 0 : 2);
     expect(result.stderr).not.toMatch(/SECURITY WARNING/);
     for (const line of result.stderr.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
+
+describe('backfill --status without --app reads every app, not only the first app\'s database', () => {
+  let alpha: TestDatabase;
+  let beta: TestDatabase;
+  let project: ReturnType<typeof scratchProject>;
+  const env = () => ({ ALPHA_DATABASE_URL: alpha.url, BETA_DATABASE_URL: beta.url });
+  beforeAll(async () => {
+    alpha = await createTestDatabase('status_alpha');
+    beta = await createTestDatabase('status_beta');
+    project = scratchProject('status-apps');
+    project.writeConfig(
+      ['alpha', 'beta'].map((name) => ({ name, orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped', backfills: `${name}.backfill.ts` })),
+    );
+    for (const name of ['alpha', 'beta']) {
+      writeFileSync(
+        join(project.dir, `${name}.backfill.ts`),
+        `import { defineBackfill } from '@zdm/backfill';\nexport const job = defineBackfill({ name: '${name}-job', table: 'chargebacks', set: 'amount_minor = -amount_minor', where: 'amount_minor > 0' });\n`,
+      );
+    }
+    expect((await runMigrate(['up'], { env: env(), cwd: project.dir })).code).toBe(0);
+    for (const db of [alpha, beta]) await db.query(`insert into chargebacks (payment_id, amount_minor, currency, status) select gen_random_uuid(), i, 'USD', 'open' from generate_series(1, 5) i`);
+    for (const job of ['alpha-job', 'beta-job']) expect((await runMigrate(['backfill', job], { env: env(), cwd: project.dir })).code).toBe(0);
+  }, 120_000);
+  afterAll(async () => {
+    project?.remove();
+    await alpha?.drop();
+    await beta?.drop();
+  });
+
+  it('lists each job from its own app\'s database, naming the app (text and --json)', async () => {
+    const json = await runMigrate(['backfill', '--status', '--json'], { env: env(), cwd: project.dir });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).progress).toEqual([
+      expect.objectContaining({ app: 'alpha', job: 'alpha-job', status: 'done' }),
+      expect.objectContaining({ app: 'beta', job: 'beta-job', status: 'done' }),
+    ]);
+    const text = await runMigrate(['backfill', '--status'], { env: env(), cwd: project.dir });
+    expect(text.stdout).toMatch(/^alpha: alpha-job range 0 .*: done/m);
+    expect(text.stdout).toMatch(/^beta: beta-job range 0 .*: done/m);
   });
 });
