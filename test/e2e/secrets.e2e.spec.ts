@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { runMigrate } from '../support/cli';
 import { createTestDatabase, urlFor, withClient, type TestDatabase } from '../support/database';
@@ -177,6 +177,21 @@ describe('logs off a terminal are JSON lines only', () => {
     expect(result.code).toBe(mode === 'disable' ? 0 : 2);
     expect(result.stderr).not.toMatch(/SECURITY WARNING/);
     for (const line of result.stderr.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it("a library's process warning is one redacted JSON line through the CLI's logger, not Node's own print", async () => {
+    const preload = join(mkdtempSync(join(tmpdir(), 'zdm-warning-')), 'warn.js');
+    writeFileSync(preload, `setImmediate(() => process.emitWarning('a library is unhappy\\nabout postgres://app:S3cr3t-W4rn@db/app', 'DeprecationWarning', 'DEP0999'));\n`);
+    try {
+      const result = await runMigrate(['status', '--json'], { env: { DATABASE_URL: db.url, LOG_FORMAT: undefined, NODE_OPTIONS: `--require ${preload}` } });
+      expect(result.code).toBe(0);
+      const lines = result.stderr.split('\n').filter(Boolean);
+      for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+      expect(lines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ level: 'warn', warning: 'DeprecationWarning', code: 'DEP0999', msg: expect.stringMatching(/^a library is unhappy about postgres:\/\/app:\*\*\*@db\/app$/) }));
+      expect(result.stderr).not.toMatch(/S3cr3t/);
+    } finally {
+      rmSync(dirname(preload), { recursive: true, force: true });
+    }
   });
 });
 
