@@ -18,7 +18,7 @@ export function formatGithubSummary(report: RunReport, redact: (text: string) =>
     '|---|---|---|---|---|---|---|',
     ...report.migrations.map(
       (m) =>
-        `| ${cell(m.app)} | ${cell(m.migration)} | ${m.direction} | ${m.status}${m.error ? `: ${cell(redact(firstErrorLine(m.error)).slice(0, 200))}` : ''} | ${ms(m.durationMs)} | ${m.retries} | ${ms(m.lockWaitMs)} |`,
+        `| ${cell(m.app)} | ${cell(m.migration)} | ${m.direction} | ${m.status}${m.error ? `: ${cell(firstErrorLine(redact(m.error)).slice(0, 200))}` : ''} | ${ms(m.durationMs)} | ${m.retries} | ${ms(m.lockWaitMs)} |`,
     ),
   ];
   if (!report.migrations.length) lines.push('| | nothing to do | | | | | |');
