@@ -37,6 +37,7 @@ export function parseDatabaseUrl(raw: string, source: string, env: Env = {}): Co
   if (env.DB_SSL === '1' || env.DB_SSL === 'true') {
     if (!url.searchParams.has('sslmode')) url.searchParams.set('sslmode', 'require');
   }
+  const shown = url.toString();
   // sslmode as libpq reads it (require: encrypt, do not verify the certificate), not pg's
   // stricter reading that prints a SECURITY WARNING into the log stream
   if (url.searchParams.has('sslmode') && !url.searchParams.has('uselibpqcompat')) url.searchParams.set('uselibpqcompat', 'true');
@@ -57,7 +58,7 @@ export function parseDatabaseUrl(raw: string, source: string, env: Env = {}): Co
     user: parsed.user || env.PGUSER || 'postgres',
     schema,
     source,
-    display: redactUrl(clean),
+    display: redactUrl(shown),
   };
 }
 
