@@ -22,9 +22,6 @@ export async function blockersOf(client: Client, pid: number): Promise<Blocker[]
  */
 export type SessionBlocker = Blocker & { sessionAgeMs?: number | null };
 
-/** The longest query text read from pg_stat_activity: whole for redaction, cut only after it. */
-const QUERY_READ_LIMIT = 2000;
-
 /**
  * A pg_stat_activity row (pid, application_name, state, query_start, query, age_ms: the
  * transaction's age, null when none is open; session_age_ms: the connection's age) as a Blocker.
@@ -38,8 +35,9 @@ export function toBlocker(row: Record<string, unknown>): SessionBlocker {
     transactionAgeMs: row.age_ms === null || row.age_ms === undefined ? null : Number(row.age_ms),
     transactionStart: (row.xact_start as Date | null | undefined)?.toISOString() ?? null,
     queryStart: (row.query_start as Date | null)?.toISOString() ?? null,
-    // not cut here: a cut inside a secret leaves a part the redactor cannot recognise
-    query: query && query.length > QUERY_READ_LIMIT ? query.slice(0, QUERY_READ_LIMIT) : query,
+    // whole (pg_stat_activity holds at most track_activity_query_size, 1 kB by default): a cut
+    // inside a secret leaves a part the redactor cannot recognise, so only describeBlockers cuts, after redacting
+    query,
     ...(row.session_age_ms !== undefined && { sessionAgeMs: row.session_age_ms === null ? null : Number(row.session_age_ms) }),
   };
 }
