@@ -21,6 +21,19 @@ export interface BackfillCommandOptions {
   signal?: AbortSignal;
   onBatchError?: (job: string, error: unknown, attempt: number) => void;
   onRows?: (job: string, rows: number, seconds: number) => void;
+  /** Applied to what is stored (migration_progress.last_error). */
+  redact?: (text: string) => string;
+  /**
+   * For --status: the databases to read, each with the apps that use it and their jobs (default:
+   * `url`, no app named). Each progress row says which app its job belongs to.
+   */
+  statusSources?: BackfillStatusSource[];
+}
+
+export interface BackfillStatusSource {
+  url: string;
+  apps: string[];
+  jobs: { name: string; app: string }[];
 }
 
 const eta = (p: BackfillProgress) => (p.etaSeconds === null ? '?' : p.etaSeconds < 120 ? `${p.etaSeconds} s` : `${Math.round(p.etaSeconds / 60)} min`);
@@ -29,7 +42,15 @@ const eta = (p: BackfillProgress) => (p.etaSeconds === null ? '?' : p.etaSeconds
 export async function runBackfillCommand(options: BackfillCommandOptions): Promise<number> {
   const { stdout, stderr } = options;
   if (options.status) {
-    const rows = await backfillStatus(options.url);
+    const sources = options.statusSources ?? [{ url: options.url, apps: [], jobs: options.jobs.map((j) => ({ name: j.name, app: '' })) }];
+    const rows: (Awaited<ReturnType<typeof backfillStatus>>[number] & { app: string | null })[] = [];
+    for (const source of sources) {
+      for (const row of await backfillStatus(source.url)) {
+        // a job registered by one of the apps on this database is theirs; an unregistered one is the database's
+        const app = source.jobs.find((j) => j.name === row.job)?.app || (source.apps.length ? source.apps.join(', ') : null);
+        rows.push({ ...row, app });
+      }
+    }
     const registered = options.jobs.map((j) => j.name);
     if (options.json) {
       stdout.write(JSON.stringify({ registered, progress: rows }) + '\n');
@@ -39,7 +60,7 @@ export async function runBackfillCommand(options: BackfillCommandOptions): Promi
     if (!rows.length) stdout.write('no backfill has run yet\n');
     for (const r of rows) {
       const total = r.estimatedTotal ? ` of ~${r.estimatedTotal}` : '';
-      stdout.write(`${r.job} range ${r.rangeId} (${r.rangeStart}..${r.rangeEnd}): ${r.status}, ${r.rowsDone}${total} rows, at key ${r.lastKey}, updated ${r.updatedAt}${r.owner ? `, by ${r.owner}` : ''}${r.lastError ? `, last error: ${r.lastError}` : ''}\n`);
+      stdout.write(`${r.app ? `${r.app}: ` : ''}${r.job} range ${r.rangeId} (${r.rangeStart}..${r.rangeEnd}): ${r.status}, ${r.rowsDone}${total} rows, at key ${r.lastKey}, updated ${r.updatedAt}${r.owner ? `, by ${r.owner}` : ''}${r.lastError ? `, last error: ${r.lastError}` : ''}\n`);
     }
     return 0;
   }
@@ -76,6 +97,7 @@ export async function runBackfillCommand(options: BackfillCommandOptions): Promi
         stderr.write(`${job.name}: waiting for ${owner}, which runs this job, for ${Math.round(waitedMs / 1000)} s\n`);
       },
       signal: options.signal,
+      redact: options.redact,
       onProgress,
       onBatch: (rows, seconds) => options.onRows?.(job.name, rows, seconds),
       onBatchError: (error, attempt) => {

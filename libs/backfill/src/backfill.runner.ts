@@ -52,6 +52,8 @@ export interface BackfillOptions {
   onOwnerWait?: (owner: string, waitedMs: number) => void;
   /** Who runs it, for the progress table (default host:pid). */
   owner?: string;
+  /** Applied to what is stored (migration_progress.last_error): a batch's error can quote a secret. */
+  redact?: (text: string) => string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -308,7 +310,7 @@ async function batchWithRetries(client: Client, sql: string, params: unknown[], 
   const attempts = options.maxBatchRetries ?? 5;
   const [job, rangeId] = [params[3] as string, params[4] as number];
   const fail = async (error: unknown, attempt: number) => {
-    await setRangeStatus(client, job, rangeId, 'failed', { lastError: (error as Error).message }).catch(() => undefined);
+    await setRangeStatus(client, job, rangeId, 'failed', { lastError: (options.redact ?? String)((error as Error).message) }).catch(() => undefined);
     return new BackfillFailedError(job, attempt, error);
   };
   for (let attempt = 1; ; attempt++) {

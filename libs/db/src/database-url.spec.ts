@@ -42,3 +42,23 @@ describe('parseDatabaseUrl', () => {
     }
   });
 });
+
+describe('a URL variable set but empty', () => {
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: '' }, undefined],
+    ['PAYMENTS_DATABASE_URL', { PAYMENTS_DATABASE_URL: ' ', DATABASE_URL: 'postgres://b@shared/app' }, undefined],
+    ['PAY_URL', { PAY_URL: '', DATABASE_URL: 'postgres://b@shared/app' }, 'PAY_URL'],
+  ])('%s= is refused by name, never read as unset (exit 2)', (name, env, urlEnv) => {
+    expect(() => resolveDatabaseUrl('payments', env, urlEnv)).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringContaining(`${name} is set but empty`) }));
+  });
+});
+
+describe('sslmode as libpq reads it', () => {
+  it('passes libpq semantics to pg (no SECURITY WARNING) and keeps the shown URL as given', () => {
+    const target = parseDatabaseUrl('postgres://u:p@h/db?sslmode=require', 'DATABASE_URL');
+    expect(new URL(target.url).searchParams.get('uselibpqcompat')).toBe('true');
+    expect(target.display).not.toContain('uselibpqcompat');
+    expect(new URL(parseDatabaseUrl('postgres://u@h/db', 'DATABASE_URL', { DB_SSL: '1' }).url).searchParams.get('uselibpqcompat')).toBe('true');
+    expect(parseDatabaseUrl('postgres://u@h/db', 'DATABASE_URL').url).not.toContain('uselibpqcompat');
+  });
+});

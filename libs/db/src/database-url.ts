@@ -1,6 +1,6 @@
 import { parse } from 'pg-connection-string';
 import { DatabaseConfigError } from './errors/database-config.error';
-import type { Env } from './env';
+import { envValue, type Env } from './env';
 import { redactUrl } from './redact';
 
 export interface ConnectionTarget {
@@ -37,6 +37,10 @@ export function parseDatabaseUrl(raw: string, source: string, env: Env = {}): Co
   if (env.DB_SSL === '1' || env.DB_SSL === 'true') {
     if (!url.searchParams.has('sslmode')) url.searchParams.set('sslmode', 'require');
   }
+  const shown = url.toString();
+  // sslmode as libpq reads it (require: encrypt, do not verify the certificate), not pg's
+  // stricter reading that prints a SECURITY WARNING into the log stream
+  if (url.searchParams.has('sslmode') && !url.searchParams.has('uselibpqcompat')) url.searchParams.set('uselibpqcompat', 'true');
   const clean = url.toString();
   const parsed = parse(clean);
   const database = parsed.database ?? env.PGDATABASE ?? parsed.user ?? env.PGUSER;
@@ -54,7 +58,7 @@ export function parseDatabaseUrl(raw: string, source: string, env: Env = {}): Co
     user: parsed.user || env.PGUSER || 'postgres',
     schema,
     source,
-    display: redactUrl(clean),
+    display: redactUrl(shown),
   };
 }
 
@@ -76,7 +80,8 @@ export function appEnvPrefix(app: string): string {
  */
 export function resolveDatabaseUrl(app: string, env: Env, urlEnv?: string): ConnectionTarget | undefined {
   for (const name of [urlEnv, `${appEnvPrefix(app)}_DATABASE_URL`, 'DATABASE_URL']) {
-    if (name && env[name]?.trim()) return parseDatabaseUrl(env[name]!, name, env);
+    const value = name ? envValue(env, name) : undefined;
+    if (name && value !== undefined) return parseDatabaseUrl(value, name, env);
   }
   const fromPg = urlFromPgVariables(env);
   return fromPg ? parseDatabaseUrl(fromPg, 'PG* variables', env) : undefined;

@@ -32,3 +32,24 @@ export function loadEnv(dir: string, processEnv: Env = process.env): LoadedEnv {
   // `.env.<ENV>` may itself set ENV; a second pass would be surprising, so the first answer stands.
   return { env, files };
 }
+
+/**
+ * A variable's value, or `undefined` when it is unset. A variable that is set but empty (or only
+ * blanks) is a mistake, usually a secret that did not reach the process: it is refused by name,
+ * never read as "unset".
+ */
+export function envValue(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new EmptyVariableError(name);
+  return value;
+}
+
+/** A variable that is set but empty (exit 2). */
+export class EmptyVariableError extends Error {
+  readonly exitCode = 2;
+  constructor(readonly variable: string) {
+    super(`${variable} is set but empty: give it a value, or unset it`);
+    this.name = 'EmptyVariableError';
+  }
+}

@@ -10,6 +10,7 @@ import { planCommand } from './commands/plan.command';
 import { revertCommand } from './commands/revert.command';
 import { statusCommand } from './commands/status.command';
 import { upCommand } from './commands/up.command';
+import { redactingStream } from './redacting-stream';
 import { CommandContext, type GlobalOptions, type Streams } from './context';
 
 export const EXIT_CODES = `Exit codes: 0 ok, 1 a migration or batch failed, 2 usage, config or connection error,
@@ -20,11 +21,17 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Runs the `migrate` command line; resolves to the exit code. */
 export async function runCli(argv: string[], streams: Partial<Streams> = {}): Promise<number> {
+  const env = streams.env ?? process.env;
+  // every byte of the command goes through the one redactor: the raw env's until the context
+  // (which has read the .env files too) exists, then the context's
+  const rawRedactor = createRedactor(env);
+  const stdout = redactingStream(streams.stdout ?? process.stdout, rawRedactor);
+  const stderr = redactingStream(streams.stderr ?? process.stderr, rawRedactor);
   const io: Streams = {
-    stdout: streams.stdout ?? process.stdout,
-    stderr: streams.stderr ?? process.stderr,
+    stdout: stdout.stream,
+    stderr: stderr.stream,
     cwd: streams.cwd ?? process.cwd(),
-    env: streams.env ?? process.env,
+    env,
     isTTY: streams.isTTY ?? Boolean(process.stderr.isTTY),
   };
   let exitCode = 0;
@@ -33,6 +40,8 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
   const globals = () => program.opts<GlobalOptions>();
   const withContext = (work: (ctx: CommandContext) => Promise<number>) => async () => {
     context = CommandContext.create(io, globals());
+    stdout.setRedactor(context.out.redact);
+    stderr.setRedactor(context.out.redact);
     exitCode = await work(context);
   };
 
@@ -42,6 +51,7 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
     .option('-a, --app <name>', 'an app from the config (repeatable; default: every app, in configured order)', collect, [])
     .option('--json', 'machine output: one JSON document (status, plan, lint) or one JSON line per event (up, down, revert)')
     .option('-v, --verbose', 'every statement with its duration, loaded env files, stack traces')
+    .option('--embedded', 'use the embedded PostgreSQL when no DATABASE_URL is set, even with ENV=production or staging or NODE_ENV=production')
     .addHelpText('after', `\n${EXIT_CODES}`)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })

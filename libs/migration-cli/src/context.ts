@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { loadEnv, type Env } from '@zdm/db';
+import { envValue, loadEnv, type Env } from '@zdm/db';
 import { ConfigError, MigrationEngine, type EngineOptions } from '@zdm/migrator';
-import { createLogger, createRedactor } from '@zdm/observability';
+import { ALERT_VARIABLES, createLogger, createRedactor } from '@zdm/observability';
 import { findConfig, loadConfig, type LoadedConfig, type ResolvedApp } from './config/load-config';
 import { Output } from './output';
 import { Connections, engineApp } from './runtime';
-import { readSettings, type RunSettings } from './settings';
+import { readBaseSettings, withLockWait, type BaseSettings, type RunSettings } from './settings';
 
 export interface GlobalOptions {
   config?: string;
   app: string[];
   json?: boolean;
   verbose?: boolean;
+  /** Use the embedded server even where ENV or NODE_ENV says production or staging. */
+  embedded?: boolean;
 }
 
 export interface Streams {
@@ -23,9 +25,23 @@ export interface Streams {
   isTTY: boolean;
 }
 
+/** The toolkit's variables read at the edge: set but empty is an error that names the variable, never "unset". */
+const EDGE_VARIABLES = [
+  'DATABASE_URL',
+  'ENV',
+  'DRY_RUN',
+  'MIGRATION_LOCK_TIMEOUT',
+  'MIGRATION_LOCK_RETRIES',
+  'MIGRATION_STATEMENT_WARN',
+  'MIGRATION_TIMEOUT',
+  'MIGRATION_LOCK_WAIT',
+  ...ALERT_VARIABLES,
+];
+
 /** Everything a command needs, built once from the flags, the config file and the environment. */
 export class CommandContext {
   private connections?: Connections;
+  private base?: BaseSettings;
 
   private constructor(
     readonly runId: string,
@@ -42,6 +58,7 @@ export class CommandContext {
     if (!file) throw new ConfigError(`no migrate.config.ts, .js or .json in ${streams.cwd} or above: pass --config <path>, or run \`migrate init\` to write one`);
     const config = loadConfig(file);
     const { env, files } = loadEnv(config.rootDir, streams.env);
+    for (const name of EDGE_VARIABLES) envValue(env, name);
     const redactor = createRedactor(env);
     const runId = randomUUID();
     const logger = createLogger({ env, redactor, stream: streams.stderr, isTTY: streams.isTTY, verbose: global.verbose, bindings: { runId } });
@@ -51,8 +68,10 @@ export class CommandContext {
     return context;
   }
 
+  /** The settings, read from the env once per command; --lock-wait is the only per-call input. */
   settings(lockWait?: string): RunSettings {
-    return readSettings(this.env, { lockWait, cwd: this.config.rootDir });
+    this.base ??= readBaseSettings(this.env, { cwd: this.config.rootDir });
+    return withLockWait(this.base, lockWait);
   }
 
   /** The apps chosen with --app (default: all, in configured order). */
@@ -66,7 +85,9 @@ export class CommandContext {
   }
 
   async connect(apps: ResolvedApp[] = this.apps()) {
-    this.connections ??= new Connections(this.config, this.env, (line) => this.out.log(line));
+    this.connections ??= new Connections(this.config, this.env, (line) => this.out.log(line), {
+      embeddedAllowed: Boolean(this.global.embedded) || !productionLike(this.env),
+    });
     return this.connections.resolve(apps);
   }
 
@@ -87,4 +108,10 @@ export class CommandContext {
   async close(): Promise<void> {
     await this.connections?.stop();
   }
+}
+
+/** ENV production or staging, or NODE_ENV production: no embedded server unless --embedded asks for it. */
+export function productionLike(env: Env): boolean {
+  const name = (env.ENV ?? '').trim().toLowerCase();
+  return name === 'production' || name === 'staging' || (env.NODE_ENV ?? '').trim().toLowerCase() === 'production';
 }

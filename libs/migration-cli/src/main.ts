@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createLogger, createRedactor } from '@zdm/observability';
 import { runCli } from './cli';
 
 // A reader that goes away (`migrate status | head`, a log shipper that restarts) must not end a
@@ -9,6 +10,15 @@ for (const stream of [process.stdout, process.stderr]) {
     if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
   });
 }
+
+// A process warning (a library's deprecation, a security notice) goes through the CLI's logger,
+// redacted: one JSON line when the logs are JSON, never Node's own multi-line print into the stream.
+process.removeAllListeners('warning');
+let warningLogger: ReturnType<typeof createLogger> | undefined;
+process.on('warning', (warning: Error & { code?: string }) => {
+  warningLogger ??= createLogger({ env: process.env, redactor: createRedactor(process.env), stream: process.stderr, isTTY: Boolean(process.stderr.isTTY) });
+  warningLogger.warn({ warning: warning.name, ...(warning.code && { code: warning.code }) }, warning.message.replace(/\s*\n\s*/g, ' ').trim());
+});
 
 // Exit explicitly once the command is done: a connection an ORM keeps open must not hold a
 // deploy Job past its work (stdout and stderr are synchronous on pipes and files here).

@@ -1,5 +1,5 @@
-import { defaultEmbeddedDataDir, EMBEDDED_DATABASE, resolveDatabaseUrl, startEmbeddedPostgres, type ConnectionTarget, type EmbeddedServer, type Env } from '@zdm/db';
-import type { EngineApp, OrmAdapter } from '@zdm/migrator';
+import { appEnvPrefix, defaultEmbeddedDataDir, EMBEDDED_DATABASE, resolveDatabaseUrl, startEmbeddedPostgres, type ConnectionTarget, type EmbeddedServer, type Env } from '@zdm/db';
+import { ConfigError, type EngineApp, type OrmAdapter } from '@zdm/migrator';
 import type { LoadedConfig, ResolvedApp } from './config/load-config';
 
 export interface AppConnection {
@@ -15,6 +15,7 @@ export class Connections {
     private readonly config: LoadedConfig,
     private readonly env: Env,
     private readonly log: (line: string) => void,
+    private readonly options: { embeddedAllowed: boolean } = { embeddedAllowed: true },
   ) {}
 
   async resolve(apps: ResolvedApp[]): Promise<AppConnection[]> {
@@ -22,6 +23,12 @@ export class Connections {
     for (const app of apps) {
       let target = resolveDatabaseUrl(app.name, this.env, app.urlEnv);
       if (!target) {
+        if (!this.options.embeddedAllowed) {
+          const own = app.urlEnv ?? `${appEnvPrefix(app.name)}_DATABASE_URL`;
+          throw new ConfigError(
+            `app ${app.name}: no DATABASE_URL or ${own}, and ENV/NODE_ENV says production or staging: set DATABASE_URL (or ${own}), or pass --embedded to use the embedded PostgreSQL anyway`,
+          );
+        }
         if (!this.embedded) {
           const dataDir = defaultEmbeddedDataDir(this.config.rootDir, this.env);
           this.embedded = await startEmbeddedPostgres({ dataDir, database: EMBEDDED_DATABASE });

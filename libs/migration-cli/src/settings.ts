@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { parseDuration, type Env } from '@zdm/db';
+import { envValue, parseDuration, type Env } from '@zdm/db';
 import { ConfigError, type EngineSettings } from '@zdm/migrator';
 
 export interface RunSettings {
@@ -13,7 +13,7 @@ export interface RunSettings {
 }
 
 function positiveInt(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
+  if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name}=${JSON.stringify(value)} is not a whole number of at least 1`);
   return n;
@@ -28,20 +28,39 @@ function gitSha(env: Env, cwd: string): string | undefined {
   }
 }
 
-/** Reads every setting from the environment once, at the edge; nothing below reads process.env. */
-export function readSettings(env: Env, options: { lockWait?: string; cwd: string }): RunSettings {
+/** The settings that do not depend on a command's flags. */
+export type BaseSettings = Omit<RunSettings, 'engine'> & { engine: Omit<EngineSettings, 'lockWaitMs'>; lockWait?: string };
+
+/** Reads every setting from the environment once, at the edge; nothing below reads process.env. An empty variable is refused by name. */
+export function readBaseSettings(env: Env, options: { cwd: string }): BaseSettings {
+  const v = (name: string) => envValue(env, name);
+  const dryRun = v('DRY_RUN');
   return {
-    envName: env.ENV ?? env.NODE_ENV ?? 'development',
-    dryRun: ['1', 'true', 'yes'].includes((env.DRY_RUN ?? '').toLowerCase()),
+    envName: v('ENV') ?? env.NODE_ENV ?? 'development',
+    dryRun: ['1', 'true', 'yes'].includes((dryRun ?? '').toLowerCase()),
     engine: {
-      lockTimeoutMs: parseDuration(env.MIGRATION_LOCK_TIMEOUT ?? '500ms', 'MIGRATION_LOCK_TIMEOUT'),
-      lockRetries: positiveInt(env.MIGRATION_LOCK_RETRIES, 'MIGRATION_LOCK_RETRIES', 10),
-      statementWarnMs: parseDuration(env.MIGRATION_STATEMENT_WARN ?? '60s', 'MIGRATION_STATEMENT_WARN'),
-      migrationTimeoutMs: parseDuration(env.MIGRATION_TIMEOUT ?? '5m', 'MIGRATION_TIMEOUT'),
-      clientCheckIntervalMs: parseDuration(env.MIGRATION_CLIENT_CHECK_INTERVAL ?? '1s', 'MIGRATION_CLIENT_CHECK_INTERVAL'),
-      lockWaitMs: parseDuration(options.lockWait ?? env.MIGRATION_LOCK_WAIT ?? '10m', options.lockWait ? '--lock-wait' : 'MIGRATION_LOCK_WAIT'),
+      lockTimeoutMs: parseDuration(v('MIGRATION_LOCK_TIMEOUT') ?? '500ms', 'MIGRATION_LOCK_TIMEOUT'),
+      lockRetries: positiveInt(v('MIGRATION_LOCK_RETRIES'), 'MIGRATION_LOCK_RETRIES', 10),
+      statementWarnMs: parseDuration(v('MIGRATION_STATEMENT_WARN') ?? '60s', 'MIGRATION_STATEMENT_WARN'),
+      migrationTimeoutMs: parseDuration(v('MIGRATION_TIMEOUT') ?? '5m', 'MIGRATION_TIMEOUT'),
+      clientCheckIntervalMs: parseDuration(v('MIGRATION_CLIENT_CHECK_INTERVAL') ?? '1s', 'MIGRATION_CLIENT_CHECK_INTERVAL'),
     },
+    lockWait: v('MIGRATION_LOCK_WAIT'),
     host: env.HOSTNAME ?? hostname(),
     gitSha: gitSha(env, options.cwd),
   };
+}
+
+/** The run's settings: the base ones plus the command's --lock-wait (which wins over MIGRATION_LOCK_WAIT). */
+export function withLockWait(base: BaseSettings, lockWait?: string): RunSettings {
+  const { lockWait: envLockWait, engine, ...rest } = base;
+  return {
+    ...rest,
+    engine: { ...engine, lockWaitMs: parseDuration(lockWait ?? envLockWait ?? '10m', lockWait ? '--lock-wait' : 'MIGRATION_LOCK_WAIT') },
+  };
+}
+
+/** Reads every setting from the environment; see readBaseSettings. */
+export function readSettings(env: Env, options: { lockWait?: string; cwd: string }): RunSettings {
+  return withLockWait(readBaseSettings(env, options), options.lockWait);
 }

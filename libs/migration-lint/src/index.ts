@@ -3,3 +3,4 @@ export * from './parse';
 export type { Severity } from './rule';
 export * from './statement-kinds';
 export * from './source-location';
+export * from './cut';

@@ -1,3 +1,4 @@
+import { cutOutsideSecrets } from './cut';
 import type { PgNode, Severity, Statement } from './rule';
 import { parseStatements } from './parse';
 import { ALL_RULES } from './rules';
@@ -102,7 +103,7 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
             file: context.file,
             statementIndex: statement.index,
             line: statement.line,
-            statement: statement.text.length > 300 ? `${statement.text.slice(0, 299)}…` : statement.text,
+            statement: cutOutsideSecrets(statement.text, 300),
           });
         }
       }

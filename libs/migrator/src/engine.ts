@@ -194,6 +194,7 @@ export class MigrationEngine {
         waitMs: this.options.settings.lockWaitMs,
         aborted: () => this.signal !== undefined,
         onWaiting: (holder, waited) => this.emit({ type: 'lock.waiting', database: key, holder, waitedMs: waited }),
+        redact: this.options.redact,
       });
       if (this.signal) throw new InterruptedError(this.signal);
       database.locked = true;
@@ -595,6 +596,7 @@ export class MigrationEngine {
           emit: (e) => this.emit(e),
           interrupted: () => this.signal,
           lockLost: () => (this.lockLost ? new RunLockLostError(this.lockLost) : undefined),
+          redact,
           resume: direction === 'up' ? s.history.get(m.name)?.partial?.statements : undefined,
         },
         m,

@@ -45,6 +45,8 @@ export interface ExecutionContext {
   resume?: StatementRecord[];
   /** `host:port` of the migration's server, for a lost connection. */
   where: string;
+  /** The one redactor: blockers' queries are redacted before they are cut. */
+  redact?: (text: string) => string;
   /** The server's major version. */
   serverVersion: number;
 }
@@ -500,7 +502,7 @@ export class MigrationExecutor {
     if (isRetryable(cause)) {
       reason =
         `the lock was not granted in ${counts.attempts} attempt${counts.attempts > 1 ? 's' : ''} of lock_timeout ${this.lockTimeoutMs} ms` +
-        `${counts.attempts - 1 > counts.retries ? ` (${counts.attempts - 1 - counts.retries} not made: the blocker still held its lock)` : ''}; blocking: ${describeBlockers(this.blockers)}`;
+        `${counts.attempts - 1 > counts.retries ? ` (${counts.attempts - 1 - counts.retries} not made: the blocker still held its lock)` : ''}; blocking: ${describeBlockers(this.blockers, this.ctx.redact)}`;
     } else if (pg.code === QUERY_CANCELED && (this.timedOut || Date.now() >= this.deadline)) {
       reason = "the migration ran past its time limit (MIGRATION_TIMEOUT, or the class's timeoutMs), so its statement was cancelled";
     } else if (isConnectionLoss(cause)) {

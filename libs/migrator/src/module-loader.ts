@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
+import { ConfigError } from './errors/config.error';
 import type { MigrationFile } from './types';
 
 let typescriptHook: (() => void) | undefined;
@@ -30,12 +31,43 @@ function registerTypeScript(): void {
   );
 }
 
-/** Loads a migration (or config) module the way the plain ORM CLIs do, TypeScript included. */
+/**
+ * Loads a migration (or config) module the way the plain ORM CLIs do, TypeScript included. A file
+ * that does not compile or throws while it loads (a syntax error, a missing import) is a
+ * ConfigError (exit 2): `file:line: reason`, one line, no code frame, no backtrace.
+ */
 export function requireModule(file: string): Record<string, unknown> {
   if (/\.[cm]?ts$/.test(file) && !typescriptHook && !require.extensions['.ts']) registerTypeScript();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's migration or config file, by path
-  return require(file) as Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's migration or config file, by path
+    return require(file) as Record<string, unknown>;
+  } catch (error) {
+    if (typeof (error as { exitCode?: unknown })?.exitCode === 'number') throw error;
+    throw new ConfigError(loadFailure(file, error));
+  }
 }
+
+/** `file:line: reason` for a module that failed to compile or to load. */
+export function loadFailure(file: string, error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  // swc: "  x Expression expected\n   ,-[/path/file.ts:2:1]\n ... code frame ... Caused by: ... Stack backtrace: ..."
+  const swc = /^\s*[x×]\s+(.+)$/m.exec(text);
+  const swcAt = /,-\[(.+?):(\d+):\d+\]/.exec(text);
+  if (swc) return `${swcAt?.[1] ?? file}:${swcAt?.[2] ?? '?'}: ${swc[1].trim()}`;
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  const reason = firstLine(text) || (error instanceof Error ? error.name : 'it failed to load');
+  // node's SyntaxError in compiled JavaScript: the stack starts with "/path/file.js:3"
+  if (error instanceof SyntaxError) {
+    const at = /^(\/.+?|[A-Za-z]:\\.+?):(\d+)$/m.exec(stack);
+    return `${at?.[1] ?? file}:${at?.[2] ?? '?'}: SyntaxError: ${reason}`;
+  }
+  // an error thrown while the module ran (a missing import, a throw at the top level): the frame in the file
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const frame = new RegExp(`${escaped}:(\\d+):\\d+`).exec(stack);
+  return `${file}:${frame?.[1] ?? '?'}: it failed to load: ${reason}`;
+}
+
+const firstLine = (text: string) => text.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
 
 /** The exported classes of a module, in export order. */
 export function exportedClasses(module: Record<string, unknown>): (new (...args: unknown[]) => Record<string, unknown>)[] {

@@ -7,8 +7,9 @@ import { describeBlockers, toBlocker } from './watchdog';
 const KEY: [number, number] = [0x7a646d, 0x72756e];
 
 const HOLDER_SQL = `
-  select a.pid, a.application_name, a.state, a.backend_start as query_start, left(a.query, 200) as query,
-         (extract(epoch from now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint as age_ms
+  select a.pid, a.application_name, a.state, a.query_start, a.xact_start, a.query,
+         (extract(epoch from now() - a.xact_start) * 1000)::bigint as age_ms,
+         (extract(epoch from now() - a.backend_start) * 1000)::bigint as session_age_ms
     from pg_locks l join pg_stat_activity a on a.pid = l.pid
    where l.locktype = 'advisory' and l.classid = $1 and l.objid = $2 and l.objsubid = 2 and l.granted
      and l.database = (select oid from pg_database where datname = current_database())
@@ -27,7 +28,14 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
  */
 export async function acquireRunLock(
   client: Client,
-  options: { database: string; waitMs: number; onWaiting?: (holder: Blocker | undefined, waitedMs: number) => void; aborted?: () => boolean },
+  options: {
+    database: string;
+    waitMs: number;
+    onWaiting?: (holder: Blocker | undefined, waitedMs: number) => void;
+    aborted?: () => boolean;
+    /** Applied to the holder's query before it is cut for the message. */
+    redact?: (text: string) => string;
+  },
 ): Promise<LockWait> {
   const started = Date.now();
   let lastReport = -Infinity;
@@ -38,7 +46,7 @@ export async function acquireRunLock(
     const holder = await lockHolder(client);
     if (waitedMs >= options.waitMs) {
       throw new LockWaitTimeoutError(
-        `the run lock on ${options.database} is still held by ${holder ? describeBlockers([holder]) : 'another run'} after ${Math.round(waitedMs / 1000)} s (--lock-wait): ` +
+        `the run lock on ${options.database} is still held by ${holder ? describeBlockers([holder], options.redact) : 'another run'} after ${Math.round(waitedMs / 1000)} s (--lock-wait): ` +
           `wait for that run to finish, or raise --lock-wait`,
       );
     }

@@ -123,6 +123,8 @@ export interface Blocker {
   transactionAgeMs: number | null;
   /** When its transaction began: the same pid with the same start is the same transaction. */
   transactionStart?: string | null;
+  /** How long its session has been open (the run-lock holder). */
+  sessionAgeMs?: number | null;
   queryStart: string | null;
   query: string | null;
 }

@@ -1,7 +1,7 @@
 import type { Blocker, IndexBuildProgress, Queryable } from './types';
 
 const BLOCKERS_SQL = `
-  select a.pid, a.application_name, a.state, a.query_start, a.xact_start, left(a.query, 200) as query,
+  select a.pid, a.application_name, a.state, a.query_start, a.xact_start, a.query,
          (extract(epoch from now() - a.xact_start) * 1000)::bigint as age_ms
     from pg_stat_activity a
    where a.pid = any(pg_blocking_pids($1))
@@ -14,8 +14,12 @@ export async function blockersOf(client: Queryable, pid: number): Promise<Blocke
   return rows.map(toBlocker);
 }
 
-/** A pg_stat_activity row (pid, application_name, state, query_start, query, age_ms) as a Blocker. */
+/**
+ * A pg_stat_activity row (pid, application_name, state, query_start, query, age_ms: the
+ * transaction's age, null when none is open; session_age_ms: the connection's age) as a Blocker.
+ */
 export function toBlocker(row: Record<string, unknown>): Blocker {
+  const query = (row.query as string | null) ?? null;
   return {
     pid: Number(row.pid),
     applicationName: (row.application_name as string) || null,
@@ -23,7 +27,10 @@ export function toBlocker(row: Record<string, unknown>): Blocker {
     transactionAgeMs: row.age_ms === null || row.age_ms === undefined ? null : Number(row.age_ms),
     transactionStart: (row.xact_start as Date | null | undefined)?.toISOString() ?? null,
     queryStart: (row.query_start as Date | null)?.toISOString() ?? null,
-    query: (row.query as string | null) ?? null,
+    // whole (pg_stat_activity holds at most track_activity_query_size, 1 kB by default): a cut
+    // inside a secret leaves a part the redactor cannot recognise, so only describeBlockers cuts, after redacting
+    query,
+    ...(row.session_age_ms !== undefined && { sessionAgeMs: row.session_age_ms === null ? null : Number(row.session_age_ms) }),
   };
 }
 
@@ -43,15 +50,31 @@ export async function indexBuildProgress(client: Queryable, pid: number): Promis
   return rows[0] ? { phase: String(rows[0].phase), percent: rows[0].percent === null ? null : Number(rows[0].percent) } : undefined;
 }
 
-export function describeBlockers(blockers: Blocker[]): string {
+/**
+ * The blockers for people: pid, application, state, how long the session and its transaction have
+ * been open, and the query. Redact, then cut: with a redactor the query is redacted and then cut
+ * to 80 characters; without one it is not cut (the caller's redactor must see all of it).
+ */
+export function describeBlockers(blockers: Blocker[], redact?: (text: string) => string): string {
   if (!blockers.length) return 'no blocking session was seen';
+  const seconds = (ms: number) => Math.round(ms / 1000);
+  const query = (text: string) => {
+    const flat = text.replace(/\s+/g, ' ');
+    if (!redact) return flat;
+    const clean = redact(flat);
+    return clean.length > 80 ? `${clean.slice(0, 79)}…` : clean;
+  };
   return blockers
-    .map(
-      (b) =>
-        `pid ${b.pid}${b.applicationName ? ` (${b.applicationName})` : ''}, ${b.state ?? 'unknown state'}` +
-        `${b.transactionAgeMs !== null ? `, transaction open ${Math.round(b.transactionAgeMs / 1000)} s` : ''}` +
-        `${b.query ? `, query "${b.query.replace(/\s+/g, ' ').slice(0, 80)}"` : ''}`,
-    )
+    .map((b) => {
+      const sessionAgeMs = b.sessionAgeMs;
+      const session = typeof sessionAgeMs === 'number' ? `, session open ${seconds(sessionAgeMs)} s` : '';
+      const transaction =
+        b.transactionAgeMs !== null ? `, transaction open ${seconds(b.transactionAgeMs)} s` : sessionAgeMs !== undefined ? ', idle with no transaction' : '';
+      return (
+        `pid ${b.pid}${b.applicationName ? ` (${b.applicationName})` : ''}, ${b.state ?? 'unknown state'}${session}${transaction}` +
+        `${b.query ? `, query "${query(b.query)}"` : ''}`
+      );
+    })
     .join('; ');
 }
 

@@ -17,4 +17,6 @@ export interface BackfillModuleOptions {
   /** How long one tick may take batches (default 50 s). */
   tickBudgetMs?: number;
   maxRowsPerSecond?: number;
+  /** Applied to what is stored and logged (a batch's error can quote a secret), e.g. observability's createRedactor(env). */
+  redact?: (text: string) => string;
 }

@@ -37,7 +37,7 @@ export class BackfillService implements OnApplicationBootstrap, OnModuleDestroy 
     if (current) return current;
     const budget = AbortSignal.timeout(this.options.tickBudgetMs ?? DEFAULT_TICK_BUDGET_MS);
     const signal = AbortSignal.any([budget, this.stop.signal]);
-    const run = runBackfill({ url: this.options.url, job, signal, maxRowsPerSecond: this.options.maxRowsPerSecond, onBatch: (rows, s) => this.options.onBatch?.(job.name, rows, s) })
+    const run = runBackfill({ url: this.options.url, job, signal, maxRowsPerSecond: this.options.maxRowsPerSecond, redact: this.options.redact, onBatch: (rows, s) => this.options.onBatch?.(job.name, rows, s) })
       .then(async (result) => {
         this.failures.delete(job.name);
         if (result.rows) this.logger.log(`${job.name}: ${result.rows} rows (${result.rowsPerSecond} rows/s), ${result.status}`);
@@ -52,7 +52,7 @@ export class BackfillService implements OnApplicationBootstrap, OnModuleDestroy 
       .catch(async (error: unknown) => {
         const count = (this.failures.get(job.name) ?? 0) + 1;
         this.failures.set(job.name, count);
-        const message = (error as Error).message ?? String(error);
+        const message = (this.options.redact ?? String)((error as Error).message ?? String(error));
         this.logger.error(`${job.name}: tick failed (${count} in a row): ${message}`);
         try {
           await this.options.alert?.({ kind: 'backfill_failed', job: job.name, summary: `backfill ${job.name} failed (${count} tick(s) in a row)`, error: message });

@@ -37,6 +37,19 @@ export async function backfillCommand(ctx: CommandContext, jobName: string | und
   const owner = jobName ? registered.find((r) => r.job.name === jobName) : undefined;
   const app = owner?.app ?? ctx.apps()[0];
   const [{ target }] = await ctx.connect([app]);
+  // --status reads every selected app's database (apps that share one are read once)
+  let statusSources: { url: string; apps: string[]; jobs: { name: string; app: string }[] }[] | undefined;
+  if (options.status) {
+    statusSources = [];
+    for (const { app: a, target: t } of await ctx.connect(ctx.apps())) {
+      const jobs = registered.filter((r) => r.app.name === a.name).map((r) => ({ name: r.job.name, app: a.name }));
+      const same = statusSources.find((s) => s.url === t.url);
+      if (same) {
+        same.apps.push(a.name);
+        same.jobs.push(...jobs);
+      } else statusSources.push({ url: t.url, apps: [a.name], jobs });
+    }
+  }
   const settings = ctx.settings();
   const observer = new RunObserver(ctx, settings, { command: 'backfill' });
   const abort = new AbortController();
@@ -52,6 +65,8 @@ export async function backfillCommand(ctx: CommandContext, jobName: string | und
       jobs: registered.filter((r) => r.app.name === app.name || !owner).map((r) => r.job),
       job: jobName,
       status: options.status,
+      statusSources,
+      redact: ctx.out.redact,
       batchSize: count(options.batchSize, '--batch-size'),
       targetBatchMs: options.batchTime === undefined ? undefined : parseDuration(options.batchTime, '--batch-time'),
       workers: count(options.workers, '--workers'),

@@ -14,7 +14,7 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'lock.waiting':
-        out.log(`waiting for the run lock on ${event.database}, held by ${event.holder ? describeBlockers([event.holder]) : 'another run'} (${formatDuration(event.waitedMs)} so far)`);
+        out.log(`waiting for the run lock on ${event.database}, held by ${event.holder ? describeBlockers([event.holder], out.redact) : 'another run'} (${formatDuration(event.waitedMs)} so far)`);
         break;
       case 'lock.acquired':
         if (event.waitedMs > 500) out.log(`run lock on ${event.database} taken after ${formatDuration(event.waitedMs)}`);
@@ -24,7 +24,7 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
         out.debug(`${event.app} ${event.migration} ${event.direction} (${event.transactional ? 'in a transaction' : 'outside a transaction'})`, at(event));
         break;
       case 'statement.finished':
-        out.debug(`  ${event.skipped ? 'skipped (done by an earlier attempt)' : `${formatDuration(event.durationMs)}${event.rowCount !== null ? `, ${event.rowCount} rows` : ''}`}  ${oneLine(event.sql)}`, {
+        out.debug(`  ${event.skipped ? 'skipped (done by an earlier attempt)' : `${formatDuration(event.durationMs)}${event.rowCount !== null ? `, ${event.rowCount} rows` : ''}`}  ${oneLine(out.redact(event.sql))}`, {
           ...at(event),
           durationMs: event.durationMs,
           rowCount: event.rowCount,
@@ -33,22 +33,22 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
       case 'statement.slow':
         out.warn(
           `${event.app}/${event.migration}: a statement has run ${formatDuration(event.elapsedMs)}` +
-            `${event.waitEvent ? `, waiting on ${event.waitEvent}` : ''}; blocked by ${describeBlockers(event.blockers)}` +
-            `${event.progress ? `; index build: ${event.progress.phase}${event.progress.percent !== null ? ` ${event.progress.percent}%` : ''}` : ''}: ${oneLine(event.sql, 100)}`,
+            `${event.waitEvent ? `, waiting on ${event.waitEvent}` : ''}; blocked by ${describeBlockers(event.blockers, out.redact)}` +
+            `${event.progress ? `; index build: ${event.progress.phase}${event.progress.percent !== null ? ` ${event.progress.percent}%` : ''}` : ''}: ${oneLine(out.redact(event.sql), 100)}`,
           { ...at(event), elapsedMs: event.elapsedMs, blockers: event.blockers.map((b) => b.pid) },
         );
         break;
       case 'migration.retrying':
         if (event.skipped) {
           out.warn(
-            `${event.app}/${event.migration}: attempt ${event.attempt} of ${event.attempts} not made: ${describeBlockers(event.blockers)} still holds its lock; looking again in ${formatDuration(event.delayMs)}`,
+            `${event.app}/${event.migration}: attempt ${event.attempt} of ${event.attempts} not made: ${describeBlockers(event.blockers, out.redact)} still holds its lock; looking again in ${formatDuration(event.delayMs)}`,
             at(event),
           );
           break;
         }
         out.warn(
           `${event.app}/${event.migration}: ${event.code === '40P01' ? 'deadlock' : 'lock not granted'} (SQLSTATE ${event.code}), attempt ${event.attempt} of ${event.attempts}; ` +
-            `retrying in ${formatDuration(event.delayMs)}; blocked by ${describeBlockers(event.blockers)}`,
+            `retrying in ${formatDuration(event.delayMs)}; blocked by ${describeBlockers(event.blockers, out.redact)}`,
           at(event),
         );
         break;

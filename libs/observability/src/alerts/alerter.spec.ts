@@ -88,6 +88,16 @@ describe('createAlerter over real HTTP', () => {
     expect(received).toContain(MIGRATION);
   });
 
+  it('redacts an error before it cuts it to the first line limit: a password across the cut does not leak a part', async () => {
+    stub = await startHttpStub();
+    const alerter = createAlerter(channelsEnv(stub));
+    // the password starts a few characters before the 500-character cut of the first line
+    await alerter.send({ ...event, error: `${'x'.repeat(470)} at postgres://app:${PASSWORD}@db.internal:5432/payments` });
+    const bodies = stub.requests.map((r) => r.body).join('\n');
+    expect(stub.requests.length).toBeGreaterThan(0);
+    expect(bodies).not.toContain(PASSWORD.slice(0, 6));
+  });
+
   it('masks the channels’ own URLs and tokens even when the caller’s redactor knows nothing of them', async () => {
     stub = await startHttpStub();
     const env = channelsEnv(stub);

@@ -112,8 +112,9 @@ export function createAlerter(env: Env, options: AlerterOptions = {}): Alerter {
     const started = Date.now();
     let delivery: AlertDelivery;
     try {
-      // the payload as a whole through the redactor too: JSON escaping must not hide a secret from it
-      const payload = redact(JSON.stringify(redactDeep(channel.body(event), redact)));
+      // redact, then cut: the event is redacted before a channel caps its text; the payload as a
+      // whole through the redactor too: JSON escaping must not hide a secret from it
+      const payload = redact(JSON.stringify(redactDeep(channel.body(redactDeep(event, redact)), redact)));
       delivery = await deliver(channel, payload, settings);
     } catch (error) {
       delivery = { channel: channel.name, ok: false, error: String((error as Error)?.message ?? error), attempts: 0, ms: Date.now() - started };

@@ -28,8 +28,21 @@ function slackBody(event: AlertEvent): unknown {
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: cap(lines.join('\n'), SLACK_SECTION_LIMIT) } }] };
 }
 
+/** The variables that configure alert channels. */
+export const ALERT_VARIABLES = ['SLACK_WEBHOOK_URL', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID', 'TELEGRAM_API_URL', 'ALERT_WEBHOOK_URL'] as const;
+
+/** An alert variable that is set but empty: a secret that did not reach the process (exit 2). */
+export class EmptyAlertVariableError extends Error {
+  readonly exitCode = 2;
+  constructor(readonly variable: string) {
+    super(`${variable} is set but empty: give it a value, or unset it`);
+    this.name = 'EmptyAlertVariableError';
+  }
+}
+
 /** The channels the environment configures: SLACK_WEBHOOK_URL, TELEGRAM_BOT_TOKEN + TELEGRAM_CHAT_ID (+ TELEGRAM_API_URL), ALERT_WEBHOOK_URL. */
 export function channelsFrom(env: Env): AlertChannel[] {
+  for (const name of ALERT_VARIABLES) if (env[name] !== undefined && env[name]!.trim() === '') throw new EmptyAlertVariableError(name);
   const channels: AlertChannel[] = [];
   if (env.SLACK_WEBHOOK_URL) {
     channels.push({ name: 'slack', url: env.SLACK_WEBHOOK_URL, secrets: [env.SLACK_WEBHOOK_URL], body: slackBody });

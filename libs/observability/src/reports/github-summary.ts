@@ -9,8 +9,8 @@ const cell = (text: string) => text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|')
 
 const ms = (value: number) => (value < 10_000 ? `${Math.round(value)} ms` : formatDuration(value));
 
-/** The run as Markdown: a heading with the outcome, a table of migrations, what was reverted. */
-export function formatGithubSummary(report: RunReport): string {
+/** The run as Markdown: a heading with the outcome, a table of migrations, what was reverted. Each error is redacted before it is cut. */
+export function formatGithubSummary(report: RunReport, redact: (text: string) => string = (text) => text): string {
   const lines = [
     `### migrate ${cell(report.command)}: ${report.status} (${cell(report.env)}, ${formatDuration(report.durationMs)})`,
     '',
@@ -18,7 +18,7 @@ export function formatGithubSummary(report: RunReport): string {
     '|---|---|---|---|---|---|---|',
     ...report.migrations.map(
       (m) =>
-        `| ${cell(m.app)} | ${cell(m.migration)} | ${m.direction} | ${m.status}${m.error ? `: ${cell(firstErrorLine(m.error).slice(0, 200))}` : ''} | ${ms(m.durationMs)} | ${m.retries} | ${ms(m.lockWaitMs)} |`,
+        `| ${cell(m.app)} | ${cell(m.migration)} | ${m.direction} | ${m.status}${m.error ? `: ${cell(firstErrorLine(redact(m.error)).slice(0, 200))}` : ''} | ${ms(m.durationMs)} | ${m.retries} | ${ms(m.lockWaitMs)} |`,
     ),
   ];
   if (!report.migrations.length) lines.push('| | nothing to do | | | | | |');
@@ -32,5 +32,5 @@ export function formatGithubSummary(report: RunReport): string {
  */
 export async function appendGithubSummary(env: Env, report: RunReport, redact: Redactor = createRedactor(env)): Promise<void> {
   if (!env.GITHUB_STEP_SUMMARY) return;
-  await appendFile(env.GITHUB_STEP_SUMMARY, redact(formatGithubSummary(report)) + '\n\n');
+  await appendFile(env.GITHUB_STEP_SUMMARY, redact(formatGithubSummary(report, redact)) + '\n\n');
 }

@@ -81,6 +81,15 @@ describe('appendGithubSummary', () => {
     );
   });
 
+  it('redacts an error before it cuts it at 200 characters: a password across the cut does not leak a part', async () => {
+    const file = join(dir(), 'summary.md');
+    const error = `${'x'.repeat(175)} postgres://app:S3cr3t-Pa55word-Zq@db.internal:5432/app`;
+    await appendGithubSummary({ GITHUB_STEP_SUMMARY: file }, { ...report, migrations: [{ ...report.migrations[2], error }] });
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toMatch(/S3cr3t/);
+    expect(text).toMatch(/postgres:\/\/app:\*\*\*@/);
+  });
+
   it('does nothing outside GitHub Actions', async () => {
     await expect(appendGithubSummary({ GITHUB_STEP_SUMMARY: '' }, report)).resolves.toBeUndefined();
   });
