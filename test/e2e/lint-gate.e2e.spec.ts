@@ -121,4 +121,29 @@ describe('the lint gate: any file by path, the pull request, and up', () => {
     expect(result.code).toBe(0);
     expect(await db.query(`select 1 as one from pg_class where relname = 'idx_chargebacks_status'`)).toEqual([{ one: 1 }]);
   });
+
+  it('the config sets a rule\'s level (error, warning, info, off) and the version to judge by; an unknown rule is a config error', async () => {
+    writeFileSync(join(project.dir, 'hazard.sql'), 'CREATE INDEX orders_note_idx ON orders (note);\nALTER TABLE events DETACH PARTITION events_2023;\n');
+    const withLint = (lint: unknown) => writeFileSync(config(), JSON.stringify({ apps: [{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts' }], lint }));
+    withLint({ rules: { 'require-concurrent-index-creation': 'warning', 'detach-partition-without-concurrently': 'off' } });
+    const relaxed = await migrate(['lint', '--json', 'hazard.sql']);
+    expect(relaxed.code).toBe(0);
+    expect(JSON.parse(relaxed.stdout).findings).toEqual([expect.objectContaining({ rule: 'require-concurrent-index-creation', severity: 'warning' })]);
+    withLint({ pgVersion: 13 });
+    const old = JSON.parse((await migrate(['lint', '--json', 'hazard.sql'])).stdout).findings;
+    expect(old.find((f: { rule: string }) => f.rule === 'detach-partition-without-concurrently').fix).toMatch(/PostgreSQL 13 has no CONCURRENTLY form/);
+    withLint({ rules: { 'no-such-rule': 'off' } });
+    const bad = await migrate(['lint', 'hazard.sql']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/lint\.rules: no rule named no-such-rule; the rules are /);
+  });
+
+  it('a rule set to warning in the config no longer stops up', async () => {
+    expect((await migrate(['up'])).code).toBe(0);
+    writeFileSync(join(project.migrations, '202401151100__chargebacks_index_status.ts'), TYPEORM_INDEX);
+    writeFileSync(config(), JSON.stringify({ apps: [{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped' }], lint: { rules: { 'require-concurrent-index-creation': 'warning' } } }));
+    const result = await migrate(['up']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/warning require-concurrent-index-creation/);
+  });
 });

@@ -102,6 +102,7 @@ export class CommandContext {
       gitSha: settings.gitSha,
       onEvent,
       redact: this.out.redact,
+      lint: this.config.lint,
     });
   }
 

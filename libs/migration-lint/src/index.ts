@@ -1,6 +1,6 @@
 export * from './lint';
 export * from './parse';
-export type { Severity } from './rule';
+export type { RuleLevel, Severity } from './rule';
 export * from './statement-kinds';
 export * from './source-location';
 export * from './cut';

@@ -1,5 +1,5 @@
 import { cutOutsideSecrets } from './cut';
-import type { PgNode, Severity, Statement } from './rule';
+import type { PgNode, RuleLevel, Severity, Statement } from './rule';
 import { parseStatements } from './parse';
 import { ALL_RULES } from './rules';
 
@@ -13,6 +13,8 @@ export interface LintContext {
   ignore?: string[];
   /** The target server's major (default 18): the safe way differs by version. */
   pgVersion?: number;
+  /** Levels the config sets per rule id (`lint.rules` in migrate.config): a severity, or `off`. */
+  rules?: Record<string, RuleLevel>;
 }
 
 /** A finding is data: which rule, where, what is wrong and the safe way. */
@@ -93,11 +95,12 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
       };
       const skipped = new Set([...(context.ignore ?? []), ...statement.ignores.filter((i) => i.reason).flatMap((i) => i.rules)]);
       for (const rule of ALL_RULES) {
-        if (skipped.has(rule.id)) continue;
+        const level = context.rules?.[rule.id] ?? rule.severity;
+        if (skipped.has(rule.id) || level === 'off') continue;
         for (const hit of rule.check(statement, ruleContext)) {
           findings.push({
             rule: rule.id,
-            severity: rule.severity,
+            severity: level,
             ...hit,
             migration: context.migration,
             file: context.file,

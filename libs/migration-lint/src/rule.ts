@@ -1,4 +1,7 @@
-export type Severity = 'error' | 'warning';
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A rule's level as a config sets it: a severity, or `off`. */
+export type RuleLevel = Severity | 'off';
 
 // libpg-query's parse tree: plain JSON, one key per node type
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -6,7 +6,7 @@ import { InterruptedError } from './errors/interrupted.error';
 import { TransactionControlError } from './errors/transaction-control.error';
 import { SafetyFindingsError } from './errors/safety-findings.error';
 import { RunLockLostError } from './errors/run-lock-lost.error';
-import { lintRun, placeInSource, type LintUnit } from '@zdm/migration-lint';
+import { lintRun, placeInSource, type LintUnit, type RuleLevel } from '@zdm/migration-lint';
 import { MigrationFailedError } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
 import { UnexpectedError } from './errors/unexpected.error';
@@ -46,6 +46,8 @@ export interface EngineOptions {
   onEvent?: EventListener;
   /** Applied to every error text the engine stores (the run log), so no secret is kept there. */
   redact?: (text: string) => string;
+  /** The lint gate's settings: rule levels, and a server major to judge by instead of the connected one. */
+  lint?: { rules?: Record<string, RuleLevel>; pgVersion?: number };
 }
 
 /**
@@ -535,7 +537,7 @@ export class MigrationEngine {
           file: m.file,
           judged: s.migrations.indexOf(m) > baseline,
           statements: planned.statements.filter((st) => st.kind === 'write').map((st) => st.sql),
-          context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: s.database.serverVersion },
+          context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: this.options.lint?.pgVersion ?? s.database.serverVersion, rules: this.options.lint?.rules },
         });
       }
     }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '@zdm/migrator';
 import { lintRun, mustRunOutsideTransaction, parseStatements, placeInSource, RULES, type Finding } from '@zdm/migration-lint';
+import type { LintConfig } from '../config/define-config';
 import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
 import { planWithFindings } from './plan.command';
@@ -61,7 +62,7 @@ async function lintPaths(ctx: CommandContext, files: string[]): Promise<Reported
   const byApp = new Map<string, { app: ResolvedApp; files: string[] }>();
   for (const file of files) {
     if (extname(file) === '.sql') {
-      sqlUnits.set(file, await sqlUnit(file));
+      sqlUnits.set(file, await sqlUnit(file, ctx.config.lint));
       continue;
     }
     const owner = ctx.config.apps.find((a) => a.files.includes(file));
@@ -81,7 +82,7 @@ async function lintPaths(ctx: CommandContext, files: string[]): Promise<Reported
           app: plan.app.startsWith('file:') ? '' : plan.app,
           unit: {
             statements: m.statements.filter((s) => s.kind === 'write').map((s) => s.sql),
-            context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: plan.serverVersion },
+            context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: ctx.config.lint.pgVersion ?? plan.serverVersion, rules: ctx.config.lint.rules },
           },
         });
       }
@@ -92,7 +93,7 @@ async function lintPaths(ctx: CommandContext, files: string[]): Promise<Reported
 }
 
 /** A plain .sql file: transactional unless it holds a statement PostgreSQL refuses in a transaction block. */
-async function sqlUnit(file: string) {
+async function sqlUnit(file: string, lint: LintConfig) {
   const sql = readFileSync(file, 'utf8');
   let transactional = true;
   try {
@@ -100,7 +101,7 @@ async function sqlUnit(file: string) {
   } catch {
     // the linter says nothing about SQL it can't parse
   }
-  return { statements: [sql], context: { file, migration: file.split(sep).pop()!.replace(/\.sql$/, ''), transactional } };
+  return { statements: [sql], context: { file, migration: file.split(sep).pop()!.replace(/\.sql$/, ''), transactional, pgVersion: lint.pgVersion, rules: lint.rules } };
 }
 
 /** `%`, CR, LF (and in properties `:` and `,`) escaped as GitHub's workflow commands want them. */
@@ -121,7 +122,7 @@ function sarif(findings: ReportedFinding[]) {
         },
         results: findings.map((f) => ({
           ruleId: f.rule,
-          level: f.severity === 'error' ? 'error' : 'warning',
+          level: f.severity === 'info' ? 'note' : f.severity,
           message: { text: `${f.message} Fix: ${f.fix}` },
           locations: [{ physicalLocation: { artifactLocation: { uri: f.file }, region: { startLine: f.line ?? 1 } } }],
         })),
@@ -170,7 +171,7 @@ export async function lintCommand(ctx: CommandContext, paths: string[], options:
       break;
     case 'github':
       for (const f of findings) {
-        ctx.out.result(`::${f.severity === 'error' ? 'error' : 'warning'} file=${escapeProperty(f.file ?? '')},line=${f.line ?? 1},title=${escapeProperty(f.rule)}::${escapeData(`${f.message} Fix: ${f.fix}`)}`);
+        ctx.out.result(`::${f.severity === 'info' ? 'notice' : f.severity} file=${escapeProperty(f.file ?? '')},line=${f.line ?? 1},title=${escapeProperty(f.rule)}::${escapeData(`${f.message} Fix: ${f.fix}`)}`);
       }
       break;
     default:

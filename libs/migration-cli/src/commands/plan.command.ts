@@ -1,5 +1,6 @@
 import type { AppPlan } from '@zdm/migrator';
 import { lintRun, placeInSource, type Finding } from '@zdm/migration-lint';
+import type { LintConfig } from '../config/define-config';
 import type { CommandContext } from '../context';
 
 export interface PlanWithFindings extends AppPlan {
@@ -10,11 +11,11 @@ export interface PlanWithFindings extends AppPlan {
  * The safety findings of planned migrations, linted as one run in order: a table that an earlier
  * migration of the run creates is new and empty, no hazard.
  */
-export async function findingsOf(plans: AppPlan[]): Promise<PlanWithFindings[]> {
+export async function findingsOf(plans: AppPlan[], lint: LintConfig = {}): Promise<PlanWithFindings[]> {
   const units = plans.flatMap((plan) =>
     plan.migrations.map((m) => ({
       statements: m.statements.filter((s) => s.kind === 'write').map((s) => s.sql),
-      context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: plan.serverVersion },
+      context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: lint.pgVersion ?? plan.serverVersion, rules: lint.rules },
     })),
   );
   const findings = placeInSource(await lintRun(units));
@@ -27,7 +28,7 @@ export async function findingsOf(plans: AppPlan[]): Promise<PlanWithFindings[]> 
 /** The plan of the selected apps with the safety findings of its SQL. */
 export async function planWithFindings(ctx: CommandContext, to?: string, forLint = false): Promise<PlanWithFindings[]> {
   const engine = await ctx.engine(ctx.settings(), forLint ? 'lint' : 'plan', undefined);
-  return findingsOf(await engine.plan({ to, reportTransactionControl: forLint }));
+  return findingsOf(await engine.plan({ to, reportTransactionControl: forLint }), ctx.config.lint);
 }
 
 /**

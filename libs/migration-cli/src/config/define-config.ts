@@ -30,8 +30,17 @@ export interface AppConfig {
   lintBaseline?: string;
 }
 
+/** The linter's settings, for `lint`, `plan` and `up`'s gate. */
+export interface LintConfig {
+  /** A rule's level by its id: `error` (blocks `up`, exit 5), `warning`, `info`, or `off`. */
+  rules?: Record<string, 'error' | 'warning' | 'info' | 'off'>;
+  /** The server major to judge by (default: the connected server's, else 18). */
+  pgVersion?: number;
+}
+
 export interface MigrateConfig {
   apps: AppConfig[];
+  lint?: LintConfig;
 }
 
 /** Types a `migrate.config.ts`. */

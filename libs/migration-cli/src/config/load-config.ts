@@ -1,8 +1,9 @@
 import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, requireModule } from '@zdm/migrator';
+import { RULES } from '@zdm/migration-lint';
 import { z } from 'zod';
-import type { AppConfig, MigrateConfig } from './define-config';
+import type { AppConfig, LintConfig, MigrateConfig } from './define-config';
 
 export const CONFIG_FILES = ['migrate.config.ts', 'migrate.config.js', 'migrate.config.json'];
 
@@ -30,6 +31,13 @@ const configSchema = z
         path: ['migrations'],
       }),
     ).min(1, 'list at least one app'),
+    lint: z
+      .object({
+        rules: z.record(z.string(), z.enum(['error', 'warning', 'info', 'off'])).optional(),
+        pgVersion: z.number().int().min(13).max(18).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -45,6 +53,7 @@ export interface LoadedConfig {
   /** The folder of the config file: globs and paths resolve against it. */
   rootDir: string;
   apps: ResolvedApp[];
+  lint: LintConfig;
 }
 
 /** The nearest config file from `cwd` upward. */
@@ -138,5 +147,7 @@ export function loadConfig(file: string): LoadedConfig {
       backfillFiles: app.backfills ? expand(app.backfills, rootDir, `${file}: apps[${index}].backfills (app "${app.name}")`, false) : [],
     };
   });
-  return { file: resolve(file), rootDir, apps };
+  const unknownRules = Object.keys(parsed.data.lint?.rules ?? {}).filter((id) => !RULES.some((r) => r.id === id));
+  if (unknownRules.length) throw new ConfigError(`${file}: lint.rules: no rule named ${unknownRules.join(', ')}; the rules are ${RULES.map((r) => r.id).join(', ')}`);
+  return { file: resolve(file), rootDir, apps, lint: parsed.data.lint ?? {} };
 }
