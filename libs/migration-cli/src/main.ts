@@ -20,12 +20,23 @@ process.on('warning', (warning: Error & { code?: string }) => {
   warningLogger.warn({ warning: warning.name, ...(warning.code && { code: warning.code }) }, warning.message.replace(/\s*\n\s*/g, ' ').trim());
 });
 
-// Exit explicitly once the command is done: a connection an ORM keeps open must not hold a
-// deploy Job past its work (stdout and stderr are synchronous on pipes and files here).
-void runCli(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * Resolves once what the stream holds is written. A pipe takes 64 KiB at once; the rest of a large
+ * document (`lint --format json | jq` on many findings) waits in the stream, and exiting before it
+ * is out would cut the document. A reader that went away (EPIPE) resolves it too.
+ */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (!stream.writableLength || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('error', () => resolve());
+    stream.write('', () => resolve());
+  });
+}
+
+// Exit explicitly once the command is done and its output is written: a connection an ORM keeps
+// open must not hold a deploy Job past its work.
+const exit = (code: number) => void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit(code));
+void runCli(process.argv.slice(2)).then(exit, (error: unknown) => {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  exit(1);
+});
