@@ -1,10 +1,13 @@
 import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, requireModule } from '@zdm/migrator';
+// the light entry points: a config load (every command, and the config file's own import of
+// defineConfig) pulls in no engine, no pg
+import { ConfigError } from '@zdm/migrator/config-error';
+import { requireModule } from '@zdm/migrator/module-loader';
 import { z } from 'zod';
 import type { AppConfig, MigrateConfig } from './define-config';
 
-export const CONFIG_FILES = ['migrate.config.ts', 'migrate.config.js', 'migrate.config.json'];
+export { CONFIG_FILES, findConfig } from './find-config';
 
 const globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const appSchema = z
@@ -45,14 +48,6 @@ export interface LoadedConfig {
   /** The folder of the config file: globs and paths resolve against it. */
   rootDir: string;
   apps: ResolvedApp[];
-}
-
-/** The nearest config file from `cwd` upward. */
-export function findConfig(cwd: string): string | undefined {
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    for (const name of CONFIG_FILES) if (existsSync(join(dir, name))) return join(dir, name);
-    if (dirname(dir) === dir) return undefined;
-  }
 }
 
 function readConfigFile(file: string): unknown {
