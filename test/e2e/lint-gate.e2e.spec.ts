@@ -70,6 +70,18 @@ describe('the lint gate: any file by path, the pull request, and up', () => {
     expect(document.runs[0].results[0]).toMatchObject({ ruleId: 'require-concurrent-index-creation', level: 'error', locations: [{ physicalLocation: { region: { startLine: 2 } } }] });
   });
 
+  it('.sql files alone need no database, and a JSON document over 64 KiB reaches the pipe whole', async () => {
+    const statements = Array.from({ length: 400 }, (_, i) => `CREATE INDEX orders_note_${i}_idx ON orders (note);`).join('\n');
+    writeFileSync(join(project.dir, 'many.sql'), `${statements}\n`);
+    // a server nobody listens on: a lint that connected would exit 2
+    const result = await migrate(['lint', '--format', 'json', 'many.sql'], { DATABASE_URL: 'postgres://app:app@127.0.0.1:1/nowhere' });
+    expect(result.code).toBe(5);
+    expect(result.stdout.length).toBeGreaterThan(64 * 1024);
+    const { findings } = JSON.parse(result.stdout);
+    expect(findings).toHaveLength(400);
+    expect(findings[399]).toMatchObject({ rule: 'require-concurrent-index-creation', line: 400, migration: 'many' });
+  });
+
   it('--since <ref> lints what the branch added since it left the base, with paths relative to the repository root', async () => {
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.com', ...args], { cwd: project.dir, stdio: 'pipe' });
     git('init', '-q', '-b', 'main');

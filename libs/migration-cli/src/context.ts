@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { envValue, loadEnv, type Env } from '@zdm/db';
 import { ConfigError, MigrationEngine, type EngineOptions } from '@zdm/migrator';
-import { ALERT_VARIABLES, createLogger, createRedactor } from '@zdm/observability';
+import { createLogger, createRedactor } from '@zdm/observability';
 import { findConfig, loadConfig, type LoadedConfig, type ResolvedApp } from './config/load-config';
+import { EDGE_VARIABLES } from './edge-variables';
 import { Output } from './output';
 import { Connections, engineApp } from './runtime';
 import { readBaseSettings, withLockWait, type BaseSettings, type RunSettings } from './settings';
@@ -24,19 +25,6 @@ export interface Streams {
   env: Env;
   isTTY: boolean;
 }
-
-/** The toolkit's variables read at the edge: set but empty is an error that names the variable, never "unset". */
-const EDGE_VARIABLES = [
-  'DATABASE_URL',
-  'ENV',
-  'DRY_RUN',
-  'MIGRATION_LOCK_TIMEOUT',
-  'MIGRATION_LOCK_RETRIES',
-  'MIGRATION_STATEMENT_WARN',
-  'MIGRATION_TIMEOUT',
-  'MIGRATION_LOCK_WAIT',
-  ...ALERT_VARIABLES,
-];
 
 /** Everything a command needs, built once from the flags, the config file and the environment. */
 export class CommandContext {

@@ -49,14 +49,22 @@ const IGNORE = /--[ \t]*zdm-lint-ignore[ \t]+([a-z0-9-]+(?:[ \t]*,[ \t]*[a-z0-9-
 
 /** The statements of one SQL text, each with the ignore comments written just before it. */
 async function parse(sql: string, firstIndex: number, lineOffset: number): Promise<Statement[]> {
-  return (await parseStatements(sql)).map((s, i) => ({
-    kind: s.kind,
-    node: s.node,
-    text: s.text,
-    index: firstIndex + i,
-    line: lineOffset + sql.slice(0, s.start).split('\n').length,
-    ignores: [...s.lead.matchAll(IGNORE)].map((m) => ({ rules: m[1].split(/\s*,\s*/), reason: (m[2] ?? '').trim() })),
-  }));
+  // lines counted on from the previous statement: counting from the top each time was quadratic
+  // (a third of the time on a file of 1,000 statements)
+  let line = lineOffset + 1;
+  let counted = 0;
+  return (await parseStatements(sql)).map((s, i) => {
+    for (let at = sql.indexOf('\n', counted); at !== -1 && at < s.start; at = sql.indexOf('\n', at + 1)) line++;
+    counted = Math.max(counted, s.start);
+    return {
+      kind: s.kind,
+      node: s.node,
+      text: s.text,
+      index: firstIndex + i,
+      line,
+      ignores: [...s.lead.matchAll(IGNORE)].map((m) => ({ rules: m[1].split(/\s*,\s*/), reason: (m[2] ?? '').trim() })),
+    };
+  });
 }
 
 /** One migration (or SQL file) of a run: its statements, in order; an element may hold several. */

@@ -1,37 +1,17 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { extname, isAbsolute, resolve, sep } from 'node:path';
 import { ConfigError } from '@zdm/migrator';
-import { lintRun, mustRunOutsideTransaction, parseStatements, placeInSource, RULES, type Finding } from '@zdm/migration-lint';
-import type { LintConfig } from '../config/define-config';
+import { lintRun, placeInSource } from '@zdm/migration-lint';
 import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
 import { planWithFindings } from './plan.command';
+import { git, LINT_FORMATS, reportFindings, sqlUnit, type Format, type ReportedFinding } from './lint-report';
 
-export const LINT_FORMATS = ['text', 'json', 'github', 'sarif'] as const;
-type Format = (typeof LINT_FORMATS)[number];
+export { LINT_FORMATS, type ReportedFinding } from './lint-report';
 
 export interface LintOptions {
   format?: string;
   since?: string;
-}
-
-/** A finding as `lint` reports it: where it is (a file relative to the repository root) and which app. */
-export interface ReportedFinding extends Finding {
-  app?: string;
-}
-
-/** Each rule's page (the problem and the safe way), shipped with the lint package. */
-function docsPage(rule: string): string {
-  return join(dirname(require.resolve('@zdm/migration-lint/package.json')), 'docs/rules', `${rule}.md`);
-}
-
-function git(args: string[], cwd: string): string | undefined {
-  try {
-    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }).toString();
-  } catch {
-    return undefined;
-  }
 }
 
 /** Migration files added or changed on this branch since it left `ref` (a three-dot diff). */
@@ -92,45 +72,6 @@ async function lintPaths(ctx: CommandContext, files: string[]): Promise<Reported
   return placeInSource(await lintRun(units)).map((f) => ({ ...f, app: planned.get(f.file!)?.app || undefined }));
 }
 
-/** A plain .sql file: transactional unless it holds a statement PostgreSQL refuses in a transaction block. */
-async function sqlUnit(file: string, lint: LintConfig) {
-  const sql = readFileSync(file, 'utf8');
-  let transactional = true;
-  try {
-    transactional = !(await parseStatements(sql)).some((s) => mustRunOutsideTransaction(s.kind, s.node));
-  } catch {
-    // the linter says nothing about SQL it can't parse
-  }
-  return { statements: [sql], context: { file, migration: file.split(sep).pop()!.replace(/\.sql$/, ''), transactional, pgVersion: lint.pgVersion, rules: lint.rules } };
-}
-
-/** `%`, CR, LF (and in properties `:` and `,`) escaped as GitHub's workflow commands want them. */
-const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
-
-function sarif(findings: ReportedFinding[]) {
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: 'zdm-migrate lint',
-            rules: RULES.map((r) => ({ id: r.id, shortDescription: { text: r.summary }, defaultConfiguration: { level: r.severity === 'error' ? 'error' : 'warning' } })),
-          },
-        },
-        results: findings.map((f) => ({
-          ruleId: f.rule,
-          level: f.severity === 'info' ? 'note' : f.severity,
-          message: { text: `${f.message} Fix: ${f.fix}` },
-          locations: [{ physicalLocation: { artifactLocation: { uri: f.file }, region: { startLine: f.line ?? 1 } } }],
-        })),
-      },
-    ],
-  };
-}
-
 /**
  * Lints the SQL migrations emit: the files given (TypeScript or compiled migrations of either ORM,
  * by the SQL they really emit; plain .sql files), those changed since a git ref, or else the
@@ -156,29 +97,5 @@ export async function lintCommand(ctx: CommandContext, paths: string[], options:
     findings = plans.flatMap((p) => p.findings.map((f) => ({ ...f, app: p.app })));
     what = `${plans.reduce((n, p) => n + p.migrations.length, 0)} pending migration(s)`;
   }
-  // paths relative to the repository root, so GitHub puts annotations on the diff
-  const root = git(['rev-parse', '--show-toplevel'], cwd)?.trim();
-  for (const f of findings) {
-    if (f.file && root && !relative(root, f.file).startsWith('..')) f.file = relative(root, f.file);
-  }
-  const errors = findings.filter((f) => f.severity === 'error').length;
-  switch (format) {
-    case 'json':
-      ctx.out.document({ findings });
-      break;
-    case 'sarif':
-      ctx.out.document(sarif(findings));
-      break;
-    case 'github':
-      for (const f of findings) {
-        ctx.out.result(`::${f.severity === 'info' ? 'notice' : f.severity} file=${escapeProperty(f.file ?? '')},line=${f.line ?? 1},title=${escapeProperty(f.rule)}::${escapeData(`${f.message} Fix: ${f.fix}`)}`);
-      }
-      break;
-    default:
-      for (const f of findings) {
-        ctx.out.result(`${f.file ?? f.migration}:${f.line ?? 1}: ${f.severity} ${f.rule}: ${f.message}\n  fix: ${f.fix}\n  ${f.statement}\n  see ${relative(cwd, docsPage(f.rule))}`);
-      }
-      ctx.out.result(`${findings.length} finding(s) (${errors} error(s)) in ${what}`);
-  }
-  return errors ? 5 : 0;
+  return reportFindings(findings, format, what, cwd, ctx.out);
 }

@@ -1,11 +1,14 @@
 import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, requireModule } from '@zdm/migrator';
+// the light entry points: a config load (every command, and the config file's own import of
+// defineConfig) pulls in no engine, no pg
+import { ConfigError } from '@zdm/migrator/config-error';
+import { requireModule } from '@zdm/migrator/module-loader';
 import { RULES } from '@zdm/migration-lint';
 import { z } from 'zod';
 import type { AppConfig, LintConfig, MigrateConfig } from './define-config';
 
-export const CONFIG_FILES = ['migrate.config.ts', 'migrate.config.js', 'migrate.config.json'];
+export { CONFIG_FILES, findConfig } from './find-config';
 
 const globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const appSchema = z
@@ -54,14 +57,6 @@ export interface LoadedConfig {
   rootDir: string;
   apps: ResolvedApp[];
   lint: LintConfig;
-}
-
-/** The nearest config file from `cwd` upward. */
-export function findConfig(cwd: string): string | undefined {
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    for (const name of CONFIG_FILES) if (existsSync(join(dir, name))) return join(dir, name);
-    if (dirname(dir) === dir) return undefined;
-  }
 }
 
 function readConfigFile(file: string): unknown {
