@@ -40,7 +40,9 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 
 // Exit explicitly once the command is done and its output is written: a connection an ORM keeps
 // open must not hold a deploy Job past its work.
-const exit = (code: number) => void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit(code));
+// A reader that stalls (it never reads) gets 10 s, not the Job's deadline.
+const atMost = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const exit = (code: number) => void Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), atMost(10_000)]).then(() => process.exit(code));
 const argv = process.argv.slice(2);
 void quickSqlLint(argv, { stdout: process.stdout, cwd: process.cwd(), env: process.env })
   .then((code) => code ?? cli().runCli(argv))
