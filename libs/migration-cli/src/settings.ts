@@ -59,8 +59,3 @@ export function withLockWait(base: BaseSettings, lockWait?: string): RunSettings
     engine: { ...engine, lockWaitMs: parseDuration(lockWait ?? envLockWait ?? '10m', lockWait ? '--lock-wait' : 'MIGRATION_LOCK_WAIT') },
   };
 }
-
-/** Reads every setting from the environment; see readBaseSettings. */
-export function readSettings(env: Env, options: { lockWait?: string; cwd: string }): RunSettings {
-  return withLockWait(readBaseSettings(env, options), options.lockWait);
-}

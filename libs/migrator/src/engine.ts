@@ -6,7 +6,8 @@ import { InterruptedError } from './errors/interrupted.error';
 import { TransactionControlError } from './errors/transaction-control.error';
 import { SafetyFindingsError } from './errors/safety-findings.error';
 import { RunLockLostError } from './errors/run-lock-lost.error';
-import { lintRun, placeInSource, type LintUnit, type RuleLevel } from '@zdm/migration-lint';
+import { lintRun, placeInSource, type LintUnit } from '@zdm/migration-lint';
+import { lintUnitOf, type LintSettings } from './lint-unit';
 import { MigrationFailedError } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
 import { UnexpectedError } from './errors/unexpected.error';
@@ -18,7 +19,7 @@ import { pgErrorFields } from './pg-error';
 import { acquireRunLock, releaseRunLock } from './run-lock';
 import { RunLog, type MigrationHistory } from './run-log';
 import { analyzeSql } from './sql/analyze';
-import type { Direction, EngineEvent, EventListener, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, OrmName, StatementSink } from './types';
+import type { Direction, EngineEvent, EventListener, LoadedMigration, MigrationFile, MigrationOutcome, MigrationSession, OrmAdapter, OrmName, StatementSink } from './types';
 
 export interface EngineApp {
   name: string;
@@ -46,8 +47,8 @@ export interface EngineOptions {
   onEvent?: EventListener;
   /** Applied to every error text the engine stores (the run log), so no secret is kept there. */
   redact?: (text: string) => string;
-  /** The lint gate's settings: rule levels, and a server major to judge by instead of the connected one. */
-  lint?: { rules?: Record<string, RuleLevel>; pgVersion?: number };
+  /** The lint gate's settings. */
+  lint?: LintSettings;
 }
 
 /**
@@ -103,15 +104,6 @@ export interface AppPlan {
   /** The server's major: the linter judges by it. */
   serverVersion: number;
   migrations: PlannedMigration[];
-}
-
-export interface MigrationOutcome {
-  app: string;
-  migration: string;
-  direction: Direction;
-  durationMs: number;
-  retries: number;
-  lockWaitMs: number;
 }
 
 export interface RunSummary {
@@ -532,13 +524,7 @@ export class MigrationEngine {
           const concurrent = planned.statements.find((st) => st.concurrent);
           if (concurrent) throw new UnsafeTransactionError(s.app.name, m.name, concurrent.sql, s.app.orm);
         }
-        units.push({
-          app: s.app.name,
-          file: m.file,
-          judged: s.migrations.indexOf(m) > baseline,
-          statements: planned.statements.filter((st) => st.kind === 'write').map((st) => st.sql),
-          context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: this.options.lint?.pgVersion ?? s.database.serverVersion, rules: this.options.lint?.rules },
-        });
+        units.push({ app: s.app.name, file: m.file, judged: s.migrations.indexOf(m) > baseline, ...lintUnitOf(planned, s.database.serverVersion, this.options.lint) });
       }
     }
     // each file is one migration of one app: findings carry their file

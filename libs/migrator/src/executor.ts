@@ -1,4 +1,6 @@
+import { POOLER_FIX } from '@zdm/db';
 import { nameEnd } from '@zdm/migration-lint';
+import { qualifiedTable } from './adapters/adapter-support';
 import { InterruptedError } from './errors/interrupted.error';
 import { MigrationFailedError, type FailureCounts } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
@@ -170,8 +172,7 @@ export class MigrationExecutor {
     const { rows } = await this.ctx.session.query(`select pg_backend_pid() as pid, set_config('lock_timeout', $1, $3), set_config('statement_timeout', $2, $3)${check}`, params);
     if (Number(rows[0]?.pid) !== this.ctx.session.pid) {
       throw new PoolerError(
-        `the migration session moved from backend ${this.ctx.session.pid} to ${String(rows[0]?.pid)} between statements: this is a transaction-mode pooler (PgBouncer). ` +
-          `Point the migration URL at the server directly, or at a session-mode pool`,
+        `the migration session moved from backend ${this.ctx.session.pid} to ${String(rows[0]?.pid)} between statements: this is a transaction-mode pooler (PgBouncer); ${POOLER_FIX}`,
       );
     }
   }
@@ -228,12 +229,30 @@ export class MigrationExecutor {
     }
   }
 
-  private async runInTransaction(): Promise<void> {
+  /**
+   * Runs `work` in a transaction on the session: committed when it succeeds, rolled back when it
+   * throws. A connection lost during the COMMIT leaves the outcome unknown, and the failure says so.
+   */
+  private async inTransaction<T>(work: () => Promise<T>): Promise<T> {
     const { session } = this.ctx;
-    await this.retried(async () => {
-      this.completed = 0;
-      await session.query('begin');
-      try {
+    await session.query('begin');
+    try {
+      const value = await work();
+      this.committing = true;
+      await session.query('commit');
+      return value;
+    } catch (error) {
+      await session.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async runInTransaction(): Promise<void> {
+    await this.retried(() =>
+      this.inTransaction(async () => {
+        this.completed = 0;
         const sink: StatementSink = async (statement, execute) => {
           let result: unknown;
           for (const part of await this.parts(statement)) {
@@ -248,15 +267,8 @@ export class MigrationExecutor {
         };
         await this.migration.run(this.direction, sink);
         await this.migration.record(this.direction, sink);
-        this.committing = true;
-        await session.query('commit');
-        this.committing = false;
-      } catch (error) {
-        this.committing = false;
-        await session.query('rollback').catch(() => undefined);
-        throw error;
-      }
-    });
+      }),
+    );
   }
 
   private async runOutsideTransaction(): Promise<void> {
@@ -311,23 +323,16 @@ export class MigrationExecutor {
         });
       }
       // every other statement commits together with its record in the run log: its completion is never in doubt
-      return this.retried(async () => {
-        await session.query('begin');
-        try {
+      const result = await this.retried(() =>
+        this.inTransaction(async () => {
           await this.applyLimits(this.lockTimeoutMs, true);
           const outcome = await this.watched(at, sql, this.lockTimeoutMs, () => execute(sql, params));
           await record(at, hash, info, outcome);
-          this.committing = true;
-          await session.query('commit');
-          this.committing = false;
-          this.completed++;
           return outcome.result;
-        } catch (error) {
-          this.committing = false;
-          await session.query('rollback').catch(() => undefined);
-          throw error;
-        }
-      });
+        }),
+      );
+      this.completed++;
+      return result;
     };
     const sink: StatementSink = async (statement, execute) => {
       let result: unknown;
@@ -342,11 +347,12 @@ export class MigrationExecutor {
         });
       }
       // the history row in a short transaction of its own, once every statement is done
-      await session.query('begin');
-      await this.applyLimits(this.lockTimeoutMs, true);
-      await this.migration.record(this.direction, async (statement, execute) => (await execute(statement.sql, statement.params)).result);
-      await session.query('commit');
+      await this.inTransaction(async () => {
+        await this.applyLimits(this.lockTimeoutMs, true);
+        await this.migration.record(this.direction, async (statement, execute) => (await execute(statement.sql, statement.params)).result);
+      });
     } catch (error) {
+      // the migration's own open transaction block, if it left one
       await session.query('rollback').catch(() => undefined);
       throw error;
     } finally {
@@ -354,11 +360,6 @@ export class MigrationExecutor {
         await session.query(`reset lock_timeout; reset statement_timeout${this.ctx.serverVersion >= 14 ? '; reset client_connection_check_interval' : ''}`).catch(() => undefined);
       }
     }
-  }
-
-  private regclassOf(index: { name: string; schema?: string }): string {
-    const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
-    return index.schema ? `${quote(index.schema)}.${quote(index.name)}` : quote(index.name);
   }
 
   /**
@@ -369,7 +370,7 @@ export class MigrationExecutor {
    */
   private async concurrentIndexDone(sql: string, info: StatementInfo): Promise<boolean> {
     const index = info.concurrentIndex!;
-    const regclass = this.regclassOf(index);
+    const regclass = qualifiedTable(index.name, index.schema);
     const { session, emit, app } = this.ctx;
     let reported = false;
     for (;;) {
@@ -393,12 +394,14 @@ export class MigrationExecutor {
         emit({ type: 'index.repaired', app, migration: this.migration.name, index: index.name });
         return false;
       }
-      const relation = sql.slice(info.concurrentIndex!.relationStart, await nameEnd(sql, info.concurrentIndex!.relationStart));
+      const { relationStart } = info.concurrentIndex!;
+      const relationEnd = await nameEnd(sql, relationStart);
+      const relation = sql.slice(relationStart, relationEnd);
       const { rows: same } = await session.query(`select to_regclass($1) = to_regclass($2) as same`, [relation, found.table]);
       if (!same[0]?.same) {
         throw new StatementFailure(sql, { message: `index ${index.name} already exists on another table (${found.table}): "${found.definition}"; rename the index in the migration, or drop the other one` });
       }
-      const intended = await this.intendedIndexDefinition(sql, info, found.table);
+      const intended = await this.intendedIndexDefinition(sql, relationEnd, found.table);
       if (sameIndexDefinition(found.definition, intended)) {
         emit({ type: 'index.adopted', app, migration: this.migration.name, index: index.name });
         return true;
@@ -413,10 +416,9 @@ export class MigrationExecutor {
    * The definition the statement would give its index, as PostgreSQL itself prints it: the same
    * index built on an empty temporary copy of the table's columns, in a transaction rolled back.
    */
-  private async intendedIndexDefinition(sql: string, info: StatementInfo, table: string): Promise<string> {
+  private async intendedIndexDefinition(sql: string, relationEnd: number, table: string): Promise<string> {
     const { session } = this.ctx;
-    const start = info.concurrentIndex!.relationStart;
-    const rest = sql.slice(await nameEnd(sql, start));
+    const rest = sql.slice(relationEnd);
     const unique = /^\s*create\s+unique\b/i.test(sql);
     await session.query('begin');
     try {
@@ -432,7 +434,7 @@ export class MigrationExecutor {
 
   private async indexesGone(indexes: { name: string; schema?: string }[]): Promise<boolean> {
     const { rows } = await this.ctx.session.query(`select count(*)::int as n from unnest($1::text[]) as r(name) where to_regclass(r.name) is not null`, [
-      indexes.map((i) => this.regclassOf(i)),
+      indexes.map((i) => qualifiedTable(i.name, i.schema)),
     ]);
     return rows[0].n === 0;
   }

@@ -17,6 +17,7 @@ export * from './errors/safety-findings.error';
 export * from './errors/run-lock-lost.error';
 export * from './monitor-connection';
 export * from './retry';
+export * from './lint-unit';
 export * from './executor';
 export * from './module-loader';
 export * from './naming';

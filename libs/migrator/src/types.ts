@@ -134,6 +134,16 @@ export interface IndexBuildProgress {
   percent: number | null;
 }
 
+/** One migration run in one direction: how long it took and what its lock waits cost. */
+export interface MigrationOutcome {
+  app: string;
+  migration: string;
+  direction: Direction;
+  durationMs: number;
+  retries: number;
+  lockWaitMs: number;
+}
+
 export type EngineEvent =
   | { type: 'run.started'; runId: string; command: string; apps: string[] }
   | { type: 'lock.waiting'; database: string; holder?: Blocker; waitedMs: number }
@@ -166,19 +176,8 @@ export type EngineEvent =
     }
   /** Runs a killed process left `running`, marked `abandoned` by the run that took the lock next. */
   | { type: 'runs.abandoned'; database: string; runs: { app: string; migration: string; runId: string }[] }
-  | { type: 'migration.finished'; app: string; migration: string; direction: Direction; durationMs: number; retries: number; lockWaitMs: number }
-  | {
-      type: 'migration.failed';
-      app: string;
-      migration: string;
-      direction: Direction;
-      durationMs: number;
-      retries: number;
-      lockWaitMs: number;
-      error: string;
-      code?: string;
-      blockers: Blocker[];
-    }
+  | ({ type: 'migration.finished' } & MigrationOutcome)
+  | ({ type: 'migration.failed'; error: string; code?: string; blockers: Blocker[] } & MigrationOutcome)
   | { type: 'revert.started'; reason: string; migrations: { app: string; migration: string }[] }
   | { type: 'revert.finished'; ok: boolean; reverted: { app: string; migration: string }[]; error?: string }
   | { type: 'run.finished'; runId: string; status: 'ok' | 'failed' | 'interrupted'; durationMs: number; applied: number; reverted: number };

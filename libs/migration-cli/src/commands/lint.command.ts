@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, isAbsolute, resolve, sep } from 'node:path';
-import { ConfigError } from '@zdm/migrator';
-import { lintRun, placeInSource } from '@zdm/migration-lint';
+import { ConfigError, lintUnitOf } from '@zdm/migrator';
+import { lintRun, placeInSource, type LintUnit } from '@zdm/migration-lint';
 import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
 import { planWithFindings } from './plan.command';
@@ -39,7 +39,7 @@ function ormOfFile(file: string): ResolvedApp['orm'] {
 /** Lints the files given by path, as one run in the order given. */
 async function lintPaths(ctx: CommandContext, files: string[]): Promise<ReportedFinding[]> {
   const sqlUnits = new Map<string, Awaited<ReturnType<typeof sqlUnit>>>();
-  const byApp = new Map<string, { app: ResolvedApp; files: string[] }>();
+  const byApp = new Map<string, ResolvedApp>();
   for (const file of files) {
     if (extname(file) === '.sql') {
       sqlUnits.set(file, await sqlUnit(file, ctx.config.lint));
@@ -47,24 +47,16 @@ async function lintPaths(ctx: CommandContext, files: string[]): Promise<Reported
     }
     const owner = ctx.config.apps.find((a) => a.files.includes(file));
     const app: ResolvedApp = owner ?? { name: `file:${ormOfFile(file)}`, orm: ormOfFile(file), files: [], backfillFiles: [], naming: 'orm' };
-    const entry = byApp.get(app.name) ?? { app: { ...app, files: [] }, files: [] };
-    entry.app.files.push(file);
-    entry.files.push(file);
-    byApp.set(app.name, entry);
+    const subset = byApp.get(app.name) ?? { ...app, files: [] };
+    subset.files.push(file);
+    byApp.set(app.name, subset);
   }
-  const planned = new Map<string, { app: string; unit: Parameters<typeof lintRun>[0][number] }>();
+  const planned = new Map<string, { app: string; unit: LintUnit }>();
   if (byApp.size) {
-    const apps = [...byApp.values()].map((e) => e.app);
-    const engine = await ctx.engine(ctx.settings(), 'lint', undefined, apps);
+    const engine = await ctx.engine(ctx.settings(), 'lint', undefined, [...byApp.values()]);
     for (const plan of await engine.planFiles()) {
       for (const m of plan.migrations) {
-        planned.set(m.file, {
-          app: plan.app.startsWith('file:') ? '' : plan.app,
-          unit: {
-            statements: m.statements.filter((s) => s.kind === 'write').map((s) => s.sql),
-            context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: ctx.config.lint.pgVersion ?? plan.serverVersion, rules: ctx.config.lint.rules },
-          },
-        });
+        planned.set(m.file, { app: plan.app.startsWith('file:') ? '' : plan.app, unit: lintUnitOf(m, plan.serverVersion, ctx.config.lint) });
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { AppPlan } from '@zdm/migrator';
+import { lintUnitOf, type AppPlan } from '@zdm/migrator';
 import { lintRun, placeInSource, type Finding } from '@zdm/migration-lint';
 import type { LintConfig } from '../config/define-config';
 import type { CommandContext } from '../context';
@@ -12,12 +12,7 @@ export interface PlanWithFindings extends AppPlan {
  * migration of the run creates is new and empty, no hazard.
  */
 export async function findingsOf(plans: AppPlan[], lint: LintConfig = {}): Promise<PlanWithFindings[]> {
-  const units = plans.flatMap((plan) =>
-    plan.migrations.map((m) => ({
-      statements: m.statements.filter((s) => s.kind === 'write').map((s) => s.sql),
-      context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: lint.pgVersion ?? plan.serverVersion, rules: lint.rules },
-    })),
-  );
+  const units = plans.flatMap((plan) => plan.migrations.map((m) => lintUnitOf(m, plan.serverVersion, lint)));
   const findings = placeInSource(await lintRun(units));
   return plans.map((plan) => {
     const files = new Set(plan.migrations.map((m) => m.file));
