@@ -14,6 +14,7 @@ import { UnexpectedError } from './errors/unexpected.error';
 import { UnsafeTransactionError } from './errors/unsafe-transaction.error';
 import { MigrationExecutor, type ExecutionSettings } from './executor';
 import { MonitorConnection } from './monitor-connection';
+import { withinTimeLimit } from './time-limit';
 import { checkTimestampedNames } from './naming';
 import { pgErrorFields } from './pg-error';
 import { acquireRunLock, releaseRunLock } from './run-lock';
@@ -417,12 +418,8 @@ export class MigrationEngine {
     try {
       await session.query(`select set_config('lock_timeout', '1000ms', true), set_config('statement_timeout', $1, true)`, [`${readLimitMs}ms`]);
       // up() runs its own code too: one that never settles stops the plan, not the run
-      let timer: NodeJS.Timeout | undefined;
-      const limitMs = Math.min(this.options.settings.migrationTimeoutMs, 2 ** 31 - 1);
-      const hung = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`its code did not finish within ${limitMs} ms (MIGRATION_TIMEOUT)`)), limitMs);
-      });
-      await Promise.race([migration.run('up', sink), hung]).finally(() => clearTimeout(timer));
+      const limitMs = this.options.settings.migrationTimeoutMs;
+      await withinTimeLimit(migration.run('up', sink), limitMs, () => new Error(`its code did not finish within ${limitMs} ms (MIGRATION_TIMEOUT)`));
     } catch (error) {
       planned.warnings.push(`the plan stopped inside up(): ${pgErrorFields(error).message}; what follows is unknown`);
     } finally {

@@ -1,6 +1,7 @@
 import { POOLER_FIX } from '@zdm/db';
 import { nameEnd } from '@zdm/migration-lint';
 import { qualifiedTable } from './adapters/adapter-support';
+import { timerFor, withinTimeLimit } from './time-limit';
 import { InterruptedError } from './errors/interrupted.error';
 import { MigrationFailedError, type FailureCounts } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
@@ -120,21 +121,18 @@ export class MigrationExecutor {
     // the runner's own timer, a backstop to statement_timeout (set to the time left before every
     // statement): whatever the migration does to that setting, a second past the time limit its
     // statement is cancelled
-    const timer = setTimeout(() => {
+    const timer = timerFor(this.deadline - Date.now() + 1000, () => {
       this.timedOut = true;
       void this.ctx.monitor.query('select pg_cancel_backend($1)', [this.ctx.session.pid]).catch(() => undefined);
-    }, Math.min(Math.max(0, this.deadline - Date.now()) + 1000, 2 ** 31 - 1));
-    // and a migration whose own code never settles (a promise nobody resolves) fails too, rather
-    // than holding the run and its lock for good
-    let stalled: NodeJS.Timeout | undefined;
-    const hung = new Promise<never>((_, reject) => {
-      stalled = setTimeout(
-        () => reject(new StatementFailure('', { message: 'its code did not finish within the time limit, with no statement running', code: QUERY_CANCELED })),
-        Math.min(Math.max(0, this.deadline - Date.now()) + 5000, 2 ** 31 - 1),
-      );
     });
     try {
-      await Promise.race([this.migration.transactional ? this.runInTransaction() : this.runOutsideTransaction(), hung]);
+      // and a migration whose own code never settles (a promise nobody resolves) fails too, rather
+      // than holding the run and its lock for good
+      await withinTimeLimit(
+        this.migration.transactional ? this.runInTransaction() : this.runOutsideTransaction(),
+        this.deadline - Date.now() + 5000,
+        () => new StatementFailure('', { message: 'its code did not finish within the time limit, with no statement running', code: QUERY_CANCELED }),
+      );
       return { retries: this.totals.retries, lockWaitMs: this.totals.lockWaitMs };
     } catch (error) {
       this.timedOut ||= Date.now() >= this.deadline;
@@ -142,7 +140,6 @@ export class MigrationExecutor {
       throw this.failure(error);
     } finally {
       clearTimeout(timer);
-      clearTimeout(stalled);
     }
   }
 
