@@ -114,6 +114,26 @@ describe('the lint gate: any file by path, the pull request, and up', () => {
     expect(await db.query(`select 1 as one from pg_class where relname = 'idx_chargebacks_status'`)).toEqual([{ one: 1 }]);
   });
 
+  it('SET NOT NULL after a check the live database already validated was flagged: the catalog is proof, a NOT VALID check is not', async () => {
+    expect((await migrate(['up'])).code).toBe(0);
+    const setNotNull = TYPEORM_INDEX.replace('CREATE INDEX "idx_chargebacks_status" ON "chargebacks" ("status")', 'ALTER TABLE "chargebacks" ALTER COLUMN "utr" SET NOT NULL').replace(/IndexStatus/g, 'UtrNotNull');
+    writeFileSync(join(project.migrations, '202401151100__chargebacks_utr_not_null.ts'), setNotNull);
+    const notNullFindings = async () => JSON.parse((await migrate(['lint', '--json'])).stdout).findings.filter((f: { rule: string }) => f.rule === 'setting-not-null');
+    expect(await notNullFindings()).toHaveLength(1);
+    await db.query('ALTER TABLE chargebacks ADD CONSTRAINT chargebacks_utr_present CHECK (utr IS NOT NULL) NOT VALID');
+    expect(await notNullFindings()).toHaveLength(1);
+    await db.query('ALTER TABLE chargebacks VALIDATE CONSTRAINT chargebacks_utr_present');
+    expect(await notNullFindings()).toEqual([]);
+    // judged across the run too: an earlier pending migration validates, a later one sets NOT NULL
+    await db.query('ALTER TABLE chargebacks DROP CONSTRAINT chargebacks_utr_present');
+    const validate = TYPEORM_INDEX.replace(
+      'await q.query(`CREATE INDEX "idx_chargebacks_status" ON "chargebacks" ("status")`);',
+      'await q.query(`ALTER TABLE "chargebacks" ADD CONSTRAINT "utr_present" CHECK ("utr" IS NOT NULL) NOT VALID`);\n    await q.query(`ALTER TABLE "chargebacks" VALIDATE CONSTRAINT "utr_present"`);',
+    ).replace(/IndexStatus1705316400000/g, 'UtrPresent1705315800000');
+    writeFileSync(join(project.migrations, '202401151050__chargebacks_utr_present.ts'), validate);
+    expect(await notNullFindings()).toEqual([]);
+  });
+
   it('--unsafe-ok runs it, with the findings shown; and a table created earlier in the same run is no hazard', async () => {
     writeFileSync(join(project.migrations, '202401151100__chargebacks_index_status.ts'), TYPEORM_INDEX);
     // from empty: chargebacks is created by the run itself

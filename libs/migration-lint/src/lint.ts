@@ -1,5 +1,6 @@
 import { cutOutsideSecrets } from './cut';
-import type { PgNode, RuleLevel, Severity, Statement } from './rule';
+import { alterCommands, type PgNode, type RuleLevel, type Severity, type Statement } from './rule';
+import { NotNullProofs, type NotNullCatalog } from './not-null-proofs';
 import { parseStatements } from './parse';
 import { ALL_RULES } from './rules';
 
@@ -15,6 +16,12 @@ export interface LintContext {
   pgVersion?: number;
   /** Levels the config sets per rule id (`lint.rules` in migrate.config): a severity, or `off`. */
   rules?: Record<string, RuleLevel>;
+  /**
+   * What the target's live catalog says about the tables the migration sets NOT NULL on, when a
+   * database was asked (see `notNullTargets`); without it a constraint validated that no statement
+   * shows gets the benefit of the doubt.
+   */
+  catalog?: NotNullCatalog;
 }
 
 /** A finding is data: which rule, where, what is wrong and the safe way. */
@@ -73,24 +80,47 @@ export interface LintUnit {
   context: LintContext;
 }
 
+/** The statements of one migration, in order; an element may hold several. */
+async function parseUnit(statements: string[]): Promise<Statement[]> {
+  const parsed: Statement[] = [];
+  let line = 0;
+  for (const sql of statements) {
+    try {
+      parsed.push(...(await parse(sql, parsed.length, line)));
+    } catch {
+      // SQL the parser can't read is left to the server; the linter says nothing it can't back
+    }
+    line += sql.split('\n').length;
+  }
+  return parsed;
+}
+
+/**
+ * The tables a migration sets NOT NULL on or validates a constraint of: what to ask the live
+ * catalog about (`LintContext.catalog`) before linting it.
+ */
+export async function notNullTargets(unit: LintUnit): Promise<{ schema?: string; table: string }[]> {
+  const targets = new Map<string, { schema?: string; table: string }>();
+  for (const statement of await parseUnit(unit.statements)) {
+    for (const { subtype, relation } of alterCommands(statement)) {
+      if (subtype !== 'AT_SetNotNull' && subtype !== 'AT_ValidateConstraint') continue;
+      targets.set(`${relation.schemaname ?? ''}.${relation.relname}`, { schema: relation.schemaname || undefined, table: relation.relname });
+    }
+  }
+  return [...targets.values()];
+}
+
 /**
  * Lints the migrations of one run in order. State carries across them: a table created earlier in
  * the run is new and empty, so what would lock a live table blocks nobody there.
  */
 export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
   const created = new Set<string>();
+  const notNull = new NotNullProofs();
   const findings: Finding[] = [];
   for (const { statements, context } of units) {
-    const parsed: Statement[] = [];
-    let line = 0;
-    for (const sql of statements) {
-      try {
-        parsed.push(...(await parse(sql, parsed.length, line)));
-      } catch {
-        // SQL the parser can't read is left to the server; the linter says nothing it can't back
-      }
-      line += sql.split('\n').length;
-    }
+    const parsed = await parseUnit(statements);
+    notNull.seed(context.catalog);
     for (const [position, statement] of parsed.entries()) {
       const ruleContext = {
         // built only for the rules that ask: most statements need no look back
@@ -98,6 +128,7 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
           return parsed.slice(0, position);
         },
         transactional: context.transactional,
+        notNull,
         pgVersion: context.pgVersion ?? DEFAULT_PG_VERSION,
         isNewTable: (relation: PgNode | undefined) => Boolean(relation && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),
       };
@@ -118,6 +149,7 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
           });
         }
       }
+      notNull.record(statement);
       if (statement.kind === 'CreateStmt' || statement.kind === 'CreateTableAsStmt') {
         const relation = statement.kind === 'CreateStmt' ? statement.node.relation : statement.node.into?.rel;
         if (relation) {

@@ -30,6 +30,8 @@ export interface RuleContext {
    * run): what a rule needs to judge a statement by what the migration did before it.
    */
   readonly earlier: readonly Statement[];
+  /** What proves a column holds no NULL at this point of the run: earlier statements of the run, and the live catalog when asked. */
+  readonly notNull: { proves(relation: PgNode, column: string): boolean };
 }
 
 /** Whether two RangeVars name the same table (a schema on one side only still matches). */

@@ -6,7 +6,8 @@ import { InterruptedError } from './errors/interrupted.error';
 import { TransactionControlError } from './errors/transaction-control.error';
 import { SafetyFindingsError } from './errors/safety-findings.error';
 import { RunLockLostError } from './errors/run-lock-lost.error';
-import { lintRun, placeInSource, type LintUnit } from '@zdm/migration-lint';
+import { lintRun, placeInSource, type LintUnit, type NotNullCatalog } from '@zdm/migration-lint';
+import { readNotNullCatalog } from './not-null-catalog';
 import { lintUnitOf, type LintSettings } from './lint-unit';
 import { MigrationFailedError } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
@@ -96,6 +97,8 @@ export interface PlannedMigration {
   transactional: boolean;
   statements: PlannedStatement[];
   warnings: string[];
+  /** What the target's catalog said, before the run, about the tables the migration sets NOT NULL on: for the linter. */
+  catalog?: NotNullCatalog;
 }
 
 export interface AppPlan {
@@ -439,7 +442,7 @@ export class MigrationEngine {
         for (const m of pending.get(s.app.name)!) {
           const planned = await this.capture(s, m);
           if (!options.reportTransactionControl) this.refuseTransactionControl(s, m, planned);
-          migrations.push(planned);
+          migrations.push(await this.withCatalog(s, planned));
         }
         plans.push({ app: s.app.name, orm: s.app.orm, database: databaseKey(s.app.target), serverVersion: s.database.serverVersion, migrations });
       }
@@ -459,7 +462,7 @@ export class MigrationEngine {
       const plans: AppPlan[] = [];
       for (const s of states) {
         const migrations: PlannedMigration[] = [];
-        for (const m of s.migrations) migrations.push(await this.capture(s, m));
+        for (const m of s.migrations) migrations.push(await this.withCatalog(s, await this.capture(s, m)));
         plans.push({ app: s.app.name, orm: s.app.orm, database: databaseKey(s.app.target), serverVersion: s.database.serverVersion, migrations });
       }
       return plans;
@@ -521,7 +524,8 @@ export class MigrationEngine {
           const concurrent = planned.statements.find((st) => st.concurrent);
           if (concurrent) throw new UnsafeTransactionError(s.app.name, m.name, concurrent.sql, s.app.orm);
         }
-        units.push({ app: s.app.name, file: m.file, judged: s.migrations.indexOf(m) > baseline, ...lintUnitOf(planned, s.database.serverVersion, this.options.lint) });
+        const unit = lintUnitOf(await this.withCatalog(s, planned), s.database.serverVersion, this.options.lint);
+        units.push({ app: s.app.name, file: m.file, judged: s.migrations.indexOf(m) > baseline, ...unit });
       }
     }
     // each file is one migration of one app: findings carry their file
@@ -532,6 +536,12 @@ export class MigrationEngine {
     if (errors.length && !unsafeOk) {
       throw new SafetyFindingsError(errors.map((f) => ({ app: f.app, migration: f.migration ?? '', file: f.file ?? '', rule: f.rule, message: f.message, fix: f.fix, statement: f.statement })));
     }
+  }
+
+  /** The migration with what the live catalog says about the columns it sets NOT NULL on, read before anything of the run runs. */
+  private async withCatalog(s: AppState, planned: PlannedMigration): Promise<PlannedMigration> {
+    const catalog = await readNotNullCatalog(s.database.control, lintUnitOf(planned, s.database.serverVersion));
+    return catalog ? { ...planned, catalog } : planned;
   }
 
   /** BEGIN, COMMIT, ... inside a transactional migration would end the runner's transaction half-way: refused, no override. */

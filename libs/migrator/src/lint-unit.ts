@@ -11,6 +11,6 @@ export interface LintSettings {
 export function lintUnitOf(m: PlannedMigration, serverVersion: number, lint: LintSettings = {}): LintUnit {
   return {
     statements: m.statements.filter((s) => s.kind === 'write').map((s) => s.sql),
-    context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: lint.pgVersion ?? serverVersion, rules: lint.rules },
+    context: { migration: m.name, file: m.file, transactional: m.transactional, pgVersion: lint.pgVersion ?? serverVersion, rules: lint.rules, catalog: m.catalog },
   };
 }

@@ -16,7 +16,9 @@ export async function findingsOf(plans: AppPlan[], lint: LintConfig = {}): Promi
   const findings = placeInSource(await lintRun(units));
   return plans.map((plan) => {
     const files = new Set(plan.migrations.map((m) => m.file));
-    return { ...plan, findings: findings.filter((f) => f.file && files.has(f.file)) };
+    // the catalog facts were for the linter; the plan shows the SQL
+    const migrations = plan.migrations.map(({ catalog: _catalog, ...m }) => m);
+    return { ...plan, migrations, findings: findings.filter((f) => f.file && files.has(f.file)) };
   });
 }
 

@@ -1,4 +1,5 @@
-import { lintSql } from '../lint';
+import { lintRun, lintSql } from '../lint';
+import { notNullColumnOfDefinition, type NotNullCatalog } from '../not-null-proofs';
 
 const hits = async (sql: string) => (await lintSql(sql, { transactional: false })).filter((f) => f.rule === 'setting-not-null');
 
@@ -46,5 +47,57 @@ describe('setting-not-null follows the target version', () => {
 
   it('offers the CHECK (... IS NOT NULL) NOT VALID path before 18', async () => {
     expect(await fix(17)).toMatch(/CHECK \(utr IS NOT NULL\) NOT VALID/);
+  });
+});
+
+describe('setting-not-null judges the proof across the run and against the live catalog', () => {
+  const SET = 'ALTER TABLE chargebacks ALTER COLUMN utr SET NOT NULL';
+  const unit = (sql: string, catalog?: NotNullCatalog) => ({ statements: [sql], context: { transactional: false, catalog } });
+  const hitsOf = async (units: ReturnType<typeof unit>[]) => (await lintRun(units)).filter((f) => f.rule === 'setting-not-null');
+  const check = (validated: boolean, notNullColumn = 'utr'): NotNullCatalog => ({
+    notNullColumns: [],
+    constraints: [{ schema: 'public', table: 'chargebacks', name: 'utr_not_null', notNullColumn, validated }],
+  });
+
+  it('a check validated by an earlier migration of the run is proof', async () => {
+    const validate = unit('ALTER TABLE chargebacks ADD CONSTRAINT utr_not_null CHECK (utr IS NOT NULL) NOT VALID; ALTER TABLE chargebacks VALIDATE CONSTRAINT utr_not_null');
+    expect(await hitsOf([validate, unit(SET)])).toEqual([]);
+  });
+
+  it('a check an earlier migration of the run added NOT VALID and nobody validated is no proof', async () => {
+    expect(await hitsOf([unit('ALTER TABLE chargebacks ADD CONSTRAINT utr_not_null CHECK (utr IS NOT NULL) NOT VALID'), unit(SET)])).toHaveLength(1);
+  });
+
+  it('a validated check in the live catalog is proof; the same check NOT VALID is not, until the run validates it', async () => {
+    expect(await hitsOf([unit(SET, check(true))])).toEqual([]);
+    expect(await hitsOf([unit(SET, check(false))])).toHaveLength(1);
+    expect(await hitsOf([unit(`ALTER TABLE chargebacks VALIDATE CONSTRAINT utr_not_null; ${SET}`, check(false))])).toEqual([]);
+  });
+
+  it('with the catalog to ask, validating a constraint that proves something else is no proof (no benefit of the doubt)', async () => {
+    const shortUtr: NotNullCatalog = { notNullColumns: [], constraints: [{ schema: 'public', table: 'chargebacks', name: 'utr_not_null', validated: false }] };
+    expect(await hitsOf([unit(`ALTER TABLE chargebacks VALIDATE CONSTRAINT utr_not_null; ${SET}`, shortUtr)])).toHaveLength(1);
+    expect(await hitsOf([unit(`ALTER TABLE chargebacks VALIDATE CONSTRAINT utr_not_null; ${SET}`, check(false, 'note'))])).toHaveLength(1);
+  });
+
+  it('a column the catalog has NOT NULL already is a no-op; the same column of another table is not', async () => {
+    const notNull: NotNullCatalog = { notNullColumns: [{ schema: 'public', table: 'chargebacks', column: 'utr' }], constraints: [] };
+    expect(await hitsOf([unit(SET, notNull)])).toEqual([]);
+    expect(await hitsOf([unit('ALTER TABLE refunds ALTER COLUMN utr SET NOT NULL', notNull)])).toHaveLength(1);
+    expect(await hitsOf([unit('ALTER TABLE audit.chargebacks ALTER COLUMN utr SET NOT NULL', notNull)])).toHaveLength(1);
+  });
+});
+
+describe('a catalog constraint as pg_get_constraintdef prints it', () => {
+  it.each([
+    ['CHECK ((utr IS NOT NULL))', 'utr'],
+    ['CHECK ((utr IS NOT NULL)) NOT VALID', 'utr'],
+    ['CHECK (("UTR" IS NOT NULL))', 'UTR'],
+    ['NOT NULL utr', 'utr'],
+    ['NOT NULL utr NOT VALID', 'utr'],
+    ['CHECK ((length((utr)::text) < 64))', undefined],
+    ['CHECK (((utr IS NOT NULL) OR (note IS NOT NULL)))', undefined],
+  ])('%s proves %s', async (definition, column) => {
+    expect(await notNullColumnOfDefinition(definition)).toBe(column);
   });
 });
