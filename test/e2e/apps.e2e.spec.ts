@@ -36,6 +36,9 @@ describe('the example Nest apps boot, serve /health and /metrics, and run their 
       const health = await fetch(`${base}/health`);
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok', database: 'up' });
+      // readiness: every migration of this release is applied
+      const ready = await fetch(`${base}/health/ready`);
+      expect([ready.status, await ready.json()]).toEqual([200, expect.objectContaining({ status: 'ok', info: { migrations: expect.objectContaining({ status: 'up' }) } })]);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toContain('# TYPE backfill_rows_total counter');
     } finally {

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { TerminusModule } from '@nestjs/terminus';
 import { BackfillModule } from '@zdm/backfill/nest';
+import { MigrationsHealthModule } from '@zdm/migration-cli/nest';
 import { appConnection } from '@zdm/db';
 import { createAlerter, createRedactor, MigrationMetrics } from '@zdm/observability';
 import { MetricsModule } from '@zdm/observability/nest';
@@ -14,6 +16,8 @@ const ROOT = join(__dirname, '../../..');
 @Module({
   imports: [
     MetricsModule.forRoot(),
+    TerminusModule,
+    MigrationsHealthModule.forRoot({ apps: ['ledger'] }),
     MikroOrmModule.forRootAsync({
       // the config resolves the connection when the module starts, not when this file loads
       useFactory: () => ({ ...require('./mikro-orm.config').default, driverOptions: { application_name: 'ledger-app' } }),

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { TerminusModule } from '@nestjs/terminus';
 import { BackfillModule } from '@zdm/backfill/nest';
+import { MigrationsHealthModule } from '@zdm/migration-cli/nest';
 import { appConnection, typeOrmOptions } from '@zdm/db';
 import { createAlerter, createRedactor, MigrationMetrics } from '@zdm/observability';
 import { MetricsModule } from '@zdm/observability/nest';
@@ -14,6 +16,8 @@ const ROOT = join(__dirname, '../../..');
 @Module({
   imports: [
     MetricsModule.forRoot(),
+    TerminusModule,
+    MigrationsHealthModule.forRoot({ apps: ['payments'] }),
     TypeOrmModule.forRootAsync({
       useFactory: () => typeOrmOptions({ target: appConnection('payments', ROOT), entities: PAYMENTS_ENTITIES, applicationName: 'payments-app' }),
     }),

@@ -8,6 +8,7 @@ import { SafetyFindingsError } from './errors/safety-findings.error';
 import { RunLockLostError } from './errors/run-lock-lost.error';
 import { lintRun, placeInSource, type LintUnit, type NotNullCatalog } from '@zdm/migration-lint';
 import { readNotNullCatalog } from './not-null-catalog';
+import type { ReleaseApp } from './readiness';
 import { lintUnitOf, type LintSettings } from './lint-unit';
 import { MigrationFailedError } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
@@ -353,6 +354,25 @@ export class MigrationEngine {
         orm: s.app.orm,
         database: databaseKey(s.app.target),
         migrations: [...s.migrations.map((m) => this.stateOf(s, m)), ...this.missingOf(s)],
+      }));
+    } finally {
+      await this.close();
+    }
+  }
+
+  /**
+   * What this release ships per app, as the history knows it (names, history names, checksums),
+   * and where its history lives: what a readiness probe compares the database with.
+   */
+  async release(): Promise<ReleaseApp[]> {
+    try {
+      const states = await this.openAll(false);
+      return states.map((s) => ({
+        app: s.app.name,
+        target: s.app.target,
+        historyTable: s.app.adapter.historyTable,
+        runLogTable: s.database.runLog.table,
+        migrations: s.migrations.map((m) => ({ name: m.name, historyName: m.historyName, checksum: m.checksum })),
       }));
     } finally {
       await this.close();
