@@ -21,6 +21,7 @@ module.exports = {
     '^@zdm/migrator/mikro-orm$': '<rootDir>/libs/migrator/src/adapters/mikro-orm.adapter',
     '^@zdm/backfill/nest$': '<rootDir>/libs/backfill/src/nest',
     '^@zdm/observability/nest$': '<rootDir>/libs/observability/src/nest',
+    '^@zdm/migration-cli/nest$': '<rootDir>/libs/migration-cli/src/nest',
     '^@zdm/observability/redaction$': '<rootDir>/libs/observability/src/redaction/redactor',
     '^@zdm/observability/alert-variables$': '<rootDir>/libs/observability/src/alerts/channels',
     '^@zdm/migrator/module-loader$': '<rootDir>/libs/migrator/src/module-loader',

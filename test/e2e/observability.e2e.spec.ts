@@ -45,18 +45,36 @@ describe('alerts, metrics and reports of a failing run, over real HTTP', () => {
       expect(bodies('/telegram/bot').map((b) => JSON.parse(b))).toEqual(expect.arrayContaining([expect.objectContaining({ chat_id: '-100200', text: expect.stringMatching(/^Migration failed/) })]));
       expect(bodies('/hook').map((b) => JSON.parse(b))).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'migration_failed', app: 'ledger', env: 'staging', migration: '202401151100__ledger_entries_fail_on_purpose' })]));
       const push = sink.received.find((r) => r.path.startsWith('/push/metrics/job/zdm_migrate'))!;
-      expect(push.body).toMatch(/migrations_failed_total\{app="ledger"\} 1/);
-      expect(push.body).toMatch(/migrations_total\{app="payments",status="succeeded"\} 4/);
+      // grouped by environment and the run's apps, so one environment's push never replaces another's
+      expect(push.path).toMatch(/^\/push\/metrics\/job\/zdm_migrate\/env\/staging\/app\/ledger%2Bpayments$/);
+      expect(push.body).toMatch(/migrations_failed_total\{app="ledger",direction="up"\} 1/);
+      // the two applied and the two reverted: a down is not a success of up
+      expect(push.body).toMatch(/migrations_total\{app="payments",status="succeeded",direction="up"\} 2/);
+      expect(push.body).toMatch(/migrations_total\{app="payments",status="succeeded",direction="down"\} 2/);
       const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
       expect(report).toMatchObject({ command: 'up', status: 'failed', env: 'staging' });
       expect(report.reverted).toHaveLength(4);
       expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toMatch(/\| ledger \| 202401151100__ledger_entries_fail_on_purpose \| up \| failed: /);
-      expect(readFileSync(join(dir, 'zdm.prom'), 'utf8')).toContain('migrations_failed_total{app="ledger"} 1');
+      expect(readFileSync(join(dir, 'zdm.prom'), 'utf8')).toContain('migrations_failed_total{app="ledger",direction="up"} 1');
+      // a failed run is no success: the alert "no successful run since the deploy" keeps firing
+      expect(readFileSync(join(dir, 'zdm.prom'), 'utf8')).not.toMatch(/^migration_last_success_timestamp_seconds\{/m);
       const everything = sink.received.map((r) => r.path + r.body).join('\n') + result.stdout + result.stderr;
       expect(everything.replaceAll(`/bot${TELEGRAM_TOKEN}/`, '/bot<token>/')).not.toContain(TELEGRAM_TOKEN);
       expect(sink.received.map((r) => r.body).join('\n')).not.toContain(SLACK_TOKEN);
     } finally {
       await sink.close();
+    }
+  });
+
+  it('a successful up, even with nothing pending, sets migration_last_success_timestamp_seconds per app', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zdm-metrics-'));
+    const before = Math.floor(Date.now() / 1000);
+    expect((await runMigrate(['up'], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+    expect((await runMigrate(['up', '--metrics-file', join(dir, 'zdm.prom')], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+    const text = readFileSync(join(dir, 'zdm.prom'), 'utf8');
+    for (const app of ['payments', 'ledger']) {
+      const seconds = Number(new RegExp(`^migration_last_success_timestamp_seconds\\{app="${app}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(seconds).toBeGreaterThanOrEqual(before);
     }
   });
 

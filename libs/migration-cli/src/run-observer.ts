@@ -55,12 +55,12 @@ export class RunObserver {
         this.metrics.lockWaited(event.waitedMs / 1000);
         break;
       case 'migration.finished':
-        this.metrics.migrationFinished(event.app, 'succeeded', event.durationMs / 1000);
+        this.metrics.migrationFinished(event.app, 'succeeded', event.durationMs / 1000, event.direction);
         if (event.lockWaitMs) this.metrics.lockWaited(event.lockWaitMs / 1000, 'table_lock');
         this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: event.direction === 'up' ? 'applied' : 'reverted', durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs });
         break;
       case 'migration.failed': {
-        this.metrics.migrationFinished(event.app, 'failed', event.durationMs / 1000);
+        this.metrics.migrationFinished(event.app, 'failed', event.durationMs / 1000, event.direction);
         this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: 'failed', durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs, error: event.error });
         const lockTimeout = event.code === '55P03' || event.code === '40P01';
         this.alert({
@@ -123,12 +123,13 @@ export class RunObserver {
       migrations: this.rows,
       reverted: summary.reverted.map(({ app, migration }) => ({ app, migration })),
     };
+    if (this.options.command === 'up' && summary.status === 'ok') for (const app of this.ctx.apps()) this.metrics.runSucceeded(app.name);
     const work: Promise<unknown>[] = [...this.pending];
     if (this.options.reportFile) work.push(writeRunReport(this.options.reportFile, report, this.ctx.out.redact));
     work.push(appendGithubSummary(this.ctx.env, report, this.ctx.out.redact));
     if (this.ctx.env.PUSHGATEWAY_URL) {
       work.push(
-        pushMetrics(this.metrics, this.ctx.env.PUSHGATEWAY_URL).then((r) => {
+        pushMetrics(this.metrics, this.ctx.env.PUSHGATEWAY_URL, undefined, undefined, { env: this.settings.envName, apps: this.ctx.apps().map((a) => a.name) }).then((r) => {
           if (!r.ok) this.ctx.out.warn(`the metrics push to PUSHGATEWAY_URL failed: ${r.error}`);
         }),
       );

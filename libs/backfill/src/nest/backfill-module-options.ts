@@ -7,6 +7,11 @@ export interface BackfillAlert {
   error?: string;
 }
 
+/** `useClass` options factories implement this. */
+export interface BackfillOptionsFactory {
+  create(): BackfillModuleOptions | Promise<BackfillModuleOptions>;
+}
+
 export interface BackfillModuleOptions {
   url: string;
   jobs: BackfillJob[];

@@ -1,4 +1,7 @@
-export const BACKFILL_OPTIONS = Symbol('BACKFILL_OPTIONS');
+import { MODULE_OPTIONS_TOKEN } from './backfill.module-definition';
+
+/** The token the module's options are provided under. */
+export const BACKFILL_OPTIONS = MODULE_OPTIONS_TOKEN;
 /** Every minute: the design's cadence. */
 export const DEFAULT_BACKFILL_SCHEDULE = '0 * * * * *';
 /** A tick stops taking batches after this long, so ticks of one job never overlap. */

@@ -5,7 +5,9 @@ import { createTestDatabase, type TestDatabase } from '../../../../test/support/
 import { holdInTransaction, waitFor } from '../../../../test/support/sessions';
 import { defineBackfill } from '../backfill-job';
 import type { BackfillAlert } from './backfill-module-options';
+import { BACKFILL_OPTIONS } from './backfill.constants';
 import { BackfillModule } from './backfill.module';
+import { BackfillService } from './backfill.service';
 
 describe('BackfillModule on @nestjs/schedule', () => {
   let db: TestDatabase;
@@ -61,4 +63,33 @@ describe('BackfillModule on @nestjs/schedule', () => {
       await app.close();
     }
   }, 30_000);
+});
+
+describe('BackfillModule options from forRootAsync', () => {
+  it('takes them from useFactory (with inject), useClass or useExisting', async () => {
+    const options = { url: 'postgres://app@127.0.0.1:1/none', jobs: [] };
+    class FromClass {
+      create() {
+        return options;
+      }
+    }
+    const URL_TOKEN = 'BACKFILL_URL';
+    @Module({ providers: [FromClass, { provide: URL_TOKEN, useValue: options.url }], exports: [FromClass, URL_TOKEN] })
+    class Settings {}
+    for (const module of [
+      BackfillModule.forRootAsync({ imports: [Settings], inject: [URL_TOKEN], useFactory: (url: string) => ({ url, jobs: [] }) }),
+      BackfillModule.forRootAsync({ useClass: FromClass }),
+      BackfillModule.forRootAsync({ imports: [Settings], useExisting: FromClass }),
+    ]) {
+      @Module({ imports: [module] })
+      class AppModule {}
+      const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+      try {
+        expect(app.get(BACKFILL_OPTIONS)).toEqual(options);
+        expect(app.get(BackfillService)).toBeInstanceOf(BackfillService);
+      } finally {
+        await app.close();
+      }
+    }
+  });
 });

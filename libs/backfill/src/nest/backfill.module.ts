@@ -1,32 +1,18 @@
-import { Module, type DynamicModule, type FactoryProvider, type ModuleMetadata } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { BACKFILL_OPTIONS } from './backfill.constants';
-import type { BackfillModuleOptions } from './backfill-module-options';
+import { ConfigurableModuleClass, type ASYNC_OPTIONS_TYPE } from './backfill.module-definition';
 import { BackfillService } from './backfill.service';
 
-export interface BackfillModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  useFactory: (...args: never[]) => BackfillModuleOptions | Promise<BackfillModuleOptions>;
-  inject?: FactoryProvider['inject'];
-}
+/** What `BackfillModule.forRootAsync` takes: `useFactory` (with `inject`), `useClass` or `useExisting`, and `isGlobal`. */
+export type BackfillModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 
-/** Backfill jobs on @nestjs/schedule: `BackfillModule.forRoot({ url, jobs, alert })`. */
-@Module({})
-export class BackfillModule {
-  static forRoot(options: BackfillModuleOptions): DynamicModule {
-    return {
-      module: BackfillModule,
-      imports: [ScheduleModule.forRoot()],
-      providers: [{ provide: BACKFILL_OPTIONS, useValue: options }, BackfillService],
-      exports: [BackfillService],
-    };
-  }
-
-  static forRootAsync(options: BackfillModuleAsyncOptions): DynamicModule {
-    return {
-      module: BackfillModule,
-      imports: [ScheduleModule.forRoot(), ...(options.imports ?? [])],
-      providers: [{ provide: BACKFILL_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, BackfillService],
-      exports: [BackfillService],
-    };
-  }
-}
+/**
+ * Backfill jobs on @nestjs/schedule: `BackfillModule.forRoot({ url, jobs, alert })`, or
+ * `forRootAsync({ inject: [ConfigService], useFactory: (config) => ({ url: config.get(...), jobs }) })`.
+ */
+@Module({
+  imports: [ScheduleModule.forRoot()],
+  providers: [BackfillService],
+  exports: [BackfillService],
+})
+export class BackfillModule extends ConfigurableModuleClass {}

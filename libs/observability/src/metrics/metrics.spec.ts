@@ -12,6 +12,8 @@ function sampleMetrics() {
   metrics.migrationFinished('payments', 'succeeded', 0.2);
   metrics.migrationFinished('payments', 'succeeded', 0.3);
   metrics.migrationFinished('ledger', 'failed', 1.5);
+  metrics.migrationFinished('payments', 'succeeded', 0.1, 'down');
+  metrics.runSucceeded('payments', new Date('2026-12-01T10:00:00Z'));
   metrics.lockWaited(0.4);
   metrics.lockWaited(2, 'table_lock');
   metrics.backfillBatch('chargebacks-reported-at', 5000, 0.18);
@@ -29,17 +31,21 @@ describe('MigrationMetrics', () => {
       ['migration_lock_wait_seconds', 'histogram'],
       ['backfill_rows_total', 'counter'],
       ['backfill_batch_duration_seconds', 'histogram'],
+      ['migration_last_success_timestamp_seconds', 'gauge'],
     ]) {
       expect(text).toContain(`# TYPE ${name} ${type}\n`);
       expect(text).toMatch(new RegExp(`# HELP ${name} \\S`));
     }
-    expect(text).toContain('migrations_total{app="payments",status="succeeded"} 2');
-    expect(text).toContain('migrations_total{app="ledger",status="failed"} 1');
-    expect(text).toContain('migrations_failed_total{app="ledger"} 1');
-    expect(text).not.toContain('migrations_failed_total{app="payments"}');
-    expect(text).toContain('migration_duration_seconds_count{app="payments"} 2');
-    expect(text).toContain('migration_duration_seconds_sum{app="ledger"} 1.5');
-    expect(text).toContain('migration_duration_seconds_bucket{le="1",app="payments"} 2');
+    expect(text).toContain('migrations_total{app="payments",status="succeeded",direction="up"} 2');
+    // a down is not a success of up
+    expect(text).toContain('migrations_total{app="payments",status="succeeded",direction="down"} 1');
+    expect(text).toContain('migrations_total{app="ledger",status="failed",direction="up"} 1');
+    expect(text).toContain('migrations_failed_total{app="ledger",direction="up"} 1');
+    expect(text).not.toContain('migrations_failed_total{app="payments"');
+    expect(text).toContain('migration_duration_seconds_count{app="payments",direction="up"} 2');
+    expect(text).toContain('migration_duration_seconds_sum{app="ledger",direction="up"} 1.5');
+    expect(text).toContain('migration_duration_seconds_bucket{le="1",app="payments",direction="up"} 2');
+    expect(text).toContain('migration_last_success_timestamp_seconds{app="payments"} 1796119200');
     expect(text).toContain('migration_lock_wait_seconds_count{kind="run_lock"} 1');
     expect(text).toContain('migration_lock_wait_seconds_sum{kind="table_lock"} 2');
     expect(text).toContain('backfill_rows_total{job="chargebacks-reported-at"} 6200');
@@ -53,6 +59,16 @@ describe('MigrationMetrics', () => {
     expect(await other.text()).not.toContain('app="payments"');
     expect(one.registry).not.toBe(other.registry);
     expect(one.contentType).toMatch(/^text\/plain/);
+  });
+
+  it("adds its series to a registry the app already serves, beside the app's own", async () => {
+    const { Counter, Registry } = await import('prom-client');
+    const appRegistry = new Registry();
+    new Counter({ name: 'http_requests_total', help: 'requests', registers: [appRegistry] }).inc();
+    createMetrics({ registry: appRegistry }).backfillBatch('job', 3, 0.1);
+    const text = await appRegistry.metrics();
+    expect(text).toContain('http_requests_total 1');
+    expect(text).toContain('backfill_rows_total{job="job"} 3');
   });
 });
 
@@ -74,7 +90,14 @@ describe('pushMetrics', () => {
       ['POST', '/metrics/job/nightly%20backfill'],
     ]);
     expect(stub.requests[0].headers.authorization).toBe(`Basic ${Buffer.from('metrics:gw-pass-777').toString('base64')}`);
-    expect(stub.requests[0].body).toContain('migrations_failed_total{app="ledger"} 1');
+    expect(stub.requests[0].body).toContain('migrations_failed_total{app="ledger",direction="up"} 1');
+  });
+
+  it("groups a push by environment and the run's apps, so staging never overwrites production", async () => {
+    stub = await startHttpStub();
+    expect(await pushMetrics(sampleMetrics(), stub.url, 'zdm_migrate', 5000, { env: 'production', apps: ['payments', 'ledger'] })).toEqual({ ok: true });
+    expect(await pushMetrics(sampleMetrics(), stub.url, 'zdm_migrate', 5000, { env: 'staging', apps: ['payments'] })).toEqual({ ok: true });
+    expect(stub.requests.map((r) => r.path)).toEqual(['/metrics/job/zdm_migrate/env/production/app/ledger%2Bpayments', '/metrics/job/zdm_migrate/env/staging/app/payments']);
   });
 
   it('reports a refusal, an unreachable gateway and one that hangs, instead of throwing, and names no credential', async () => {

@@ -1,46 +1,77 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type MigrationOutcome = 'succeeded' | 'failed';
 /** The run lock (waiting for another run) or a table lock (lock-timeout retries inside a migration). */
 export type LockWaitKind = 'run_lock' | 'table_lock';
 
-/**
- * The toolkit's metrics, on a registry of their own: never prom-client's global default, so an
- * app's own metrics and ours cannot collide, and two instances in one process (tests) stay apart.
- */
+export interface MigrationMetricsOptions {
+  /**
+   * A prom-client registry the app already serves (e.g. @willsoto/nestjs-prometheus's) to add our
+   * series to. Default: a registry of their own, never prom-client's global one, so an app's own
+   * metrics and ours cannot collide, and two instances in one process (tests) stay apart.
+   */
+  registry?: Registry;
+}
+
+/** Which way a migration ran: a `down` is not a success of `up`. */
+export type MigrationDirection = 'up' | 'down';
+
+/** The toolkit's metrics: migrations, lock waits, backfills. */
 export class MigrationMetrics {
-  readonly registry = new Registry();
-  private readonly migrations = new Counter({ name: 'migrations_total', help: 'Migrations run, by app and outcome', labelNames: ['app', 'status'], registers: [this.registry] });
-  private readonly failures = new Counter({ name: 'migrations_failed_total', help: 'Migrations that failed, by app', labelNames: ['app'], registers: [this.registry] });
-  private readonly duration = new Histogram({
-    name: 'migration_duration_seconds',
-    help: 'How long each migration took, by app',
-    labelNames: ['app'],
-    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
-    registers: [this.registry],
-  });
+  readonly registry: Registry;
+  private readonly migrations: Counter<'app' | 'status' | 'direction'>;
+  private readonly failures: Counter<'app' | 'direction'>;
+  private readonly duration: Histogram<'app' | 'direction'>;
   // a histogram, not a gauge: a run waits several times (the run lock once, table locks per migration), and a gauge would keep only the last
-  private readonly lockWait = new Histogram({
-    name: 'migration_lock_wait_seconds',
-    help: 'Time spent waiting for locks: kind="run_lock" for the run lock (another run), kind="table_lock" for a migration\'s lock-timeout retries',
-    labelNames: ['kind'],
-    buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 600],
-    registers: [this.registry],
-  });
-  private readonly backfillRows = new Counter({ name: 'backfill_rows_total', help: 'Rows changed by backfills, by job', labelNames: ['job'], registers: [this.registry] });
-  private readonly backfillBatches = new Histogram({
-    name: 'backfill_batch_duration_seconds',
-    help: 'How long each backfill batch took, by job',
-    labelNames: ['job'],
-    buckets: [0.01, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 15],
-    registers: [this.registry],
-  });
+  private readonly lockWait: Histogram<'kind'>;
+  private readonly lastSuccess: Gauge<'app'>;
+  private readonly backfillRows: Counter<'job'>;
+  private readonly backfillBatches: Histogram<'job'>;
+
+  constructor(options: MigrationMetricsOptions = {}) {
+    const registers = [(this.registry = options.registry ?? new Registry())];
+    this.migrations = new Counter({ name: 'migrations_total', help: 'Migrations run, by app, outcome and direction', labelNames: ['app', 'status', 'direction'], registers });
+    this.failures = new Counter({ name: 'migrations_failed_total', help: 'Migrations that failed, by app and direction', labelNames: ['app', 'direction'], registers });
+    this.duration = new Histogram({
+      name: 'migration_duration_seconds',
+      help: 'How long each migration took, by app and direction',
+      labelNames: ['app', 'direction'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+      registers,
+    });
+    this.lockWait = new Histogram({
+      name: 'migration_lock_wait_seconds',
+      help: 'Time spent waiting for locks: kind="run_lock" for the run lock (another run), kind="table_lock" for a migration\'s lock-timeout retries',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 600],
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: 'migration_last_success_timestamp_seconds',
+      help: 'When an up run of the app last succeeded (nothing pending counts), in Unix seconds: alert when it is older than the deploy',
+      labelNames: ['app'],
+      registers,
+    });
+    this.backfillRows = new Counter({ name: 'backfill_rows_total', help: 'Rows changed by backfills, by job', labelNames: ['job'], registers });
+    this.backfillBatches = new Histogram({
+      name: 'backfill_batch_duration_seconds',
+      help: 'How long each backfill batch took, by job',
+      labelNames: ['job'],
+      buckets: [0.01, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 15],
+      registers,
+    });
+  }
 
   /** One migration done (up or down): counted, timed, and counted again as a failure if it failed. */
-  migrationFinished(app: string, status: MigrationOutcome, seconds: number): void {
-    this.migrations.inc({ app, status });
-    if (status === 'failed') this.failures.inc({ app });
-    this.duration.observe({ app }, seconds);
+  migrationFinished(app: string, status: MigrationOutcome, seconds: number, direction: MigrationDirection = 'up'): void {
+    this.migrations.inc({ app, status, direction });
+    if (status === 'failed') this.failures.inc({ app, direction });
+    this.duration.observe({ app, direction }, seconds);
+  }
+
+  /** An up run of the app succeeded, whether or not it had anything to apply. */
+  runSucceeded(app: string, at: Date = new Date()): void {
+    this.lastSuccess.set({ app }, at.getTime() / 1000);
   }
 
   lockWaited(seconds: number, kind: LockWaitKind = 'run_lock'): void {
@@ -62,6 +93,6 @@ export class MigrationMetrics {
   }
 }
 
-export function createMetrics(): MigrationMetrics {
-  return new MigrationMetrics();
+export function createMetrics(options: MigrationMetricsOptions = {}): MigrationMetrics {
+  return new MigrationMetrics(options);
 }

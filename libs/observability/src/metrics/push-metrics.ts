@@ -8,11 +8,19 @@ export interface PushResult {
 }
 
 /**
- * Pushes to a Pushgateway (POST /metrics/job/<job>: a CLI run ends before any scrape). Never throws:
+ * Pushes to a Pushgateway (POST /metrics/job/<job>/env/<env>/app/<apps>: a CLI run ends before any
+ * scrape). The grouping key holds the environment and the apps of the run, so staging's push never
+ * replaces production's, nor one app's run another's. Never throws:
  * a metrics push must not change a run's outcome; the caller logs the error, which is redacted and
  * names no credential of the gateway's URL.
  */
-export async function pushMetrics(metrics: MigrationMetrics, pushgatewayUrl: string, job = 'zdm_migrate', timeoutMs = 5000): Promise<PushResult> {
+export interface PushGrouping {
+  env: string;
+  /** The apps of the run: one push group per selection (`ledger+payments`). */
+  apps: string[];
+}
+
+export async function pushMetrics(metrics: MigrationMetrics, pushgatewayUrl: string, job = 'zdm_migrate', timeoutMs = 5000, grouping?: PushGrouping): Promise<PushResult> {
   const redact = createRedactor({ PUSHGATEWAY_URL: pushgatewayUrl });
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -22,7 +30,8 @@ export async function pushMetrics(metrics: MigrationMetrics, pushgatewayUrl: str
       timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       timer.unref();
     });
-    await Promise.race([gateway.pushAdd({ jobName: job }), deadline]);
+    const groupings = grouping ? { env: grouping.env, app: [...grouping.apps].sort().join('+') } : undefined;
+    await Promise.race([gateway.pushAdd({ jobName: job, groupings }), deadline]);
     return { ok: true };
   } catch (error) {
     const message = String((error as Error)?.message ?? error);

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Controller, Get, Header, Inject, type Type } from '@nestjs/common';
 import { MigrationMetrics } from '../metrics/metrics';
 
 /** GET /metrics: the toolkit's series (backfill_rows_total and the rest) in Prometheus text format. */
@@ -11,4 +11,12 @@ export class MetricsController {
   scrape(): Promise<string> {
     return this.metrics.text();
   }
+}
+
+/** The same endpoint at another path (`MetricsModule.forRoot({ path: 'internal/metrics' })`). */
+export function metricsControllerAt(path: string): Type<MetricsController> {
+  if (path === 'metrics') return MetricsController;
+  class MetricsAtPathController extends MetricsController {}
+  Controller(path)(MetricsAtPathController);
+  return MetricsAtPathController;
 }
