@@ -4,3 +4,4 @@ export type { RuleLevel, Severity } from './rule';
 export * from './statement-kinds';
 export * from './source-location';
 export * from './cut';
+export * from './nodes';

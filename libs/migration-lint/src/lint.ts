@@ -1,5 +1,7 @@
 import { cutOutsideSecrets } from './cut';
-import type { PgNode, RuleLevel, Severity, Statement } from './rule';
+import type { RangeVar } from '@pgsql/types';
+import type { RuleLevel, Severity, Statement } from './rule';
+import { typedStatement } from './nodes';
 import { parseStatements } from './parse';
 import { ALL_RULES } from './rules';
 
@@ -57,8 +59,7 @@ async function parse(sql: string, firstIndex: number, lineOffset: number): Promi
     for (let at = sql.indexOf('\n', counted); at !== -1 && at < s.start; at = sql.indexOf('\n', at + 1)) line++;
     counted = Math.max(counted, s.start);
     return {
-      kind: s.kind,
-      node: s.node,
+      ...typedStatement(s.kind, s.node),
       text: s.text,
       index: firstIndex + i,
       line,
@@ -99,7 +100,7 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
         },
         transactional: context.transactional,
         pgVersion: context.pgVersion ?? DEFAULT_PG_VERSION,
-        isNewTable: (relation: PgNode | undefined) => Boolean(relation && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),
+        isNewTable: (relation: RangeVar | undefined) => Boolean(relation?.relname && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),
       };
       const skipped = new Set([...(context.ignore ?? []), ...statement.ignores.filter((i) => i.reason).flatMap((i) => i.rules)]);
       for (const rule of ALL_RULES) {
@@ -120,7 +121,7 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
       }
       if (statement.kind === 'CreateStmt' || statement.kind === 'CreateTableAsStmt') {
         const relation = statement.kind === 'CreateStmt' ? statement.node.relation : statement.node.into?.rel;
-        if (relation) {
+        if (relation?.relname) {
           created.add(relation.relname);
           if (relation.schemaname) created.add(`${relation.schemaname}.${relation.relname}`);
         }

@@ -1,4 +1,5 @@
-import { relationName, type PgNode, type Rule } from '../rule';
+import { nodeOf, nodesOf } from '../nodes';
+import { relationName, type Rule } from '../rule';
 
 export const banVacuumFullCluster: Rule = {
   id: 'ban-vacuum-full-cluster',
@@ -7,9 +8,9 @@ export const banVacuumFullCluster: Rule = {
   check(s, ctx) {
     const fix = 'Use pg_repack (it rebuilds the table online), or a plain VACUUM, which frees space for reuse without blocking reads or writes.';
     if (s.kind === 'VacuumStmt') {
-      const full = s.node.is_vacuumcmd === true && (s.node.options ?? []).some((o: PgNode) => o.DefElem?.defname === 'full' && o.DefElem.arg?.Boolean?.boolval !== false && o.DefElem.arg?.String?.sval?.toLowerCase() !== 'false');
+      const full = s.node.is_vacuumcmd === true && nodesOf(s.node.options, 'DefElem').some((o) => o.defname === 'full' && nodeOf(o.arg, 'Boolean')?.boolval !== false && nodeOf(o.arg, 'String')?.sval?.toLowerCase() !== 'false');
       if (!full) return [];
-      const rels: PgNode[] = (s.node.rels ?? []).map((r: PgNode) => r.VacuumRelation?.relation);
+      const rels = (s.node.rels ?? []).map((r) => nodeOf(r, 'VacuumRelation')?.relation);
       if (rels.length && rels.every((r) => ctx.isNewTable(r))) return [];
       const names = rels.filter((r) => !ctx.isNewTable(r)).map(relationName).join(', ');
       return [{ message: `VACUUM FULL ${names || '(every table of the database)'} rewrites the table while reads and writes wait (ACCESS EXCLUSIVE).`, fix }];

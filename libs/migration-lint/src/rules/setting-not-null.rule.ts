@@ -1,11 +1,14 @@
-import { alterCommands, relationName, sameRelation, type PgNode, type RuleContext, type Rule } from '../rule';
+import type { Constraint, RangeVar } from '@pgsql/types';
+import { nodeOf, nodesOf } from '../nodes';
+import { alterCommands, constraintOf, relationName, sameRelation, type RuleContext, type Rule } from '../rule';
 
 /** Whether a constraint definition proves `column` has no NULL: CHECK (column IS NOT NULL), or (18) NOT NULL column. */
-function provesNotNull(constraint: PgNode, column: string): boolean {
-  if (constraint?.contype === 'CONSTR_NOTNULL') return (constraint.keys ?? []).some((k: PgNode) => k.String?.sval === column);
+function provesNotNull(constraint: Constraint | undefined, column: string | undefined): boolean {
+  if (constraint?.contype === 'CONSTR_NOTNULL') return nodesOf(constraint.keys, 'String').some((k) => k.sval === column);
   if (constraint?.contype !== 'CONSTR_CHECK') return false;
-  const test = constraint.raw_expr?.NullTest;
-  return test?.nulltesttype === 'IS_NOT_NULL' && test.arg?.ColumnRef?.fields?.length === 1 && test.arg.ColumnRef.fields[0].String?.sval === column;
+  const test = nodeOf(constraint.raw_expr, 'NullTest');
+  const fields = nodeOf(test?.arg, 'ColumnRef')?.fields;
+  return test?.nulltesttype === 'IS_NOT_NULL' && fields?.length === 1 && nodeOf(fields[0], 'String')?.sval === column;
 }
 
 /**
@@ -13,15 +16,16 @@ function provesNotNull(constraint: PgNode, column: string): boolean {
  * NULL. A VALIDATE CONSTRAINT of a constraint whose definition the migration does not show (added
  * by an earlier migration) gets the benefit of the doubt.
  */
-function provenEarlier(ctx: RuleContext, relation: PgNode, column: string): boolean {
+function provenEarlier(ctx: RuleContext, relation: RangeVar | undefined, column: string | undefined): boolean {
   const before = ctx.earlier.flatMap((e) => alterCommands(e)).filter((c) => sameRelation(c.relation, relation));
-  const definition = (name: string) => before.find((c) => c.subtype === 'AT_AddConstraint' && c.cmd.def?.Constraint?.conname === name)?.cmd.def.Constraint;
+  const added = before.filter((c) => c.subtype === 'AT_AddConstraint').map((c) => constraintOf(c.cmd));
+  const definition = (name: string | undefined) => added.find((c) => c?.conname === name);
   // a proving constraint added without NOT VALID is validated as it is added
-  if (before.some((c) => c.subtype === 'AT_AddConstraint' && !c.cmd.def?.Constraint?.skip_validation && provesNotNull(c.cmd.def?.Constraint, column))) return true;
+  if (added.some((c) => !c?.skip_validation && provesNotNull(c, column))) return true;
   return before.some((c) => {
     if (c.subtype !== 'AT_ValidateConstraint') return false;
-    const added = definition(c.cmd.name);
-    return added ? provesNotNull(added, column) : true;
+    const shown = definition(c.cmd.name);
+    return shown ? provesNotNull(shown, column) : true;
   });
 }
 
