@@ -5,3 +5,4 @@ export * from './statement-kinds';
 export * from './source-location';
 export * from './cut';
 export * from './nodes';
+export * from './visit';

@@ -1,13 +1,16 @@
 import type { Node } from '@pgsql/types';
+import { nodeOf } from '../nodes';
 import { alterCommands, columnConstraints, columnDefOf, relationName, type Rule } from '../rule';
+import { collect } from '../visit';
 
 /** Functions whose value differs per row: as a column default they make PostgreSQL rewrite the table. */
 const VOLATILE = new Set(['random', 'gen_random_uuid', 'uuid_generate_v4', 'uuid_generate_v1', 'clock_timestamp', 'timeofday', 'nextval', 'txid_current']);
 
+/** The first volatile function an expression calls (at any depth: `coalesce(random(), 0)`), as written. */
 function volatileCall(expr: Node | undefined): string | undefined {
-  const found = JSON.stringify(expr ?? {}).match(/"FuncCall":\{"funcname":\[(?:\{"String":\{"sval":"[^"]*"\}\},)?\{"String":\{"sval":"([^"]+)"\}\}/g) ?? [];
-  for (const match of found) {
-    const name = /"sval":"([^"]+)"\}\}$/.exec(match)?.[1];
+  for (const call of collect(expr, 'FuncCall')) {
+    // `f` or `schema.f`: the function's own name is the last
+    const name = nodeOf(call.funcname?.at(-1), 'String')?.sval;
     if (name && VOLATILE.has(name.toLowerCase())) return name;
   }
   return undefined;
