@@ -25,6 +25,13 @@ export function isConcurrent(kind: string, node: Body): boolean {
   }
 }
 
+/** `VACUUM FULL` (`VACUUM (FULL)`, `VACUUM (FULL true)`): it rewrites the table. */
+export function isVacuumFull(kind: string, node: Body): boolean {
+  const s = typedStatement(kind, node ?? {});
+  if (s.kind !== 'VacuumStmt' || s.node.is_vacuumcmd !== true) return false;
+  return nodesOf(s.node.options, 'DefElem').some((o) => o.defname === 'full' && nodeOf(o.arg, 'Boolean')?.boolval !== false && nodeOf(o.arg, 'String')?.sval?.toLowerCase() !== 'false');
+}
+
 /**
  * Statements PostgreSQL refuses inside a transaction block. `pgVersion` matters for one of them:
  * `ALTER TYPE ... ADD VALUE` runs in a transaction from 12 on.

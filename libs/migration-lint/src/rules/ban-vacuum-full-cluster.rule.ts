@@ -1,5 +1,6 @@
-import { nodeOf, nodesOf } from '../nodes';
+import { nodeOf } from '../nodes';
 import { relationName, type Rule } from '../rule';
+import { isVacuumFull } from '../statement-kinds';
 
 export const banVacuumFullCluster: Rule = {
   id: 'ban-vacuum-full-cluster',
@@ -8,8 +9,7 @@ export const banVacuumFullCluster: Rule = {
   check(s, ctx) {
     const fix = 'Use pg_repack (it rebuilds the table online), or a plain VACUUM, which frees space for reuse without blocking reads or writes.';
     if (s.kind === 'VacuumStmt') {
-      const full = s.node.is_vacuumcmd === true && nodesOf(s.node.options, 'DefElem').some((o) => o.defname === 'full' && nodeOf(o.arg, 'Boolean')?.boolval !== false && nodeOf(o.arg, 'String')?.sval?.toLowerCase() !== 'false');
-      if (!full) return [];
+      if (!isVacuumFull(s.kind, s.node)) return [];
       const rels = (s.node.rels ?? []).map((r) => nodeOf(r, 'VacuumRelation')?.relation);
       if (rels.length && rels.every((r) => ctx.isNewTable(r))) return [];
       const names = rels.filter((r) => !ctx.isNewTable(r)).map(relationName).join(', ');
