@@ -6,3 +6,4 @@ export * from './source-location';
 export * from './cut';
 export * from './nodes';
 export * from './visit';
+export * from './lock-modes';
