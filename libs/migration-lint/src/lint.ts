@@ -1,6 +1,8 @@
 import { cutOutsideSecrets } from './cut';
-import { alterCommands, type PgNode, type RuleLevel, type Severity, type Statement } from './rule';
+import type { RangeVar } from '@pgsql/types';
+import { alterCommands, type RuleLevel, type Severity, type Statement } from './rule';
 import { NotNullProofs, type NotNullCatalog } from './not-null-proofs';
+import { typedStatement } from './nodes';
 import { parseStatements } from './parse';
 import { ALL_RULES } from './rules';
 
@@ -64,8 +66,7 @@ async function parse(sql: string, firstIndex: number, lineOffset: number): Promi
     for (let at = sql.indexOf('\n', counted); at !== -1 && at < s.start; at = sql.indexOf('\n', at + 1)) line++;
     counted = Math.max(counted, s.start);
     return {
-      kind: s.kind,
-      node: s.node,
+      ...typedStatement(s.kind, s.node),
       text: s.text,
       index: firstIndex + i,
       line,
@@ -103,7 +104,7 @@ export async function notNullTargets(unit: LintUnit): Promise<{ schema?: string;
   const targets = new Map<string, { schema?: string; table: string }>();
   for (const statement of await parseUnit(unit.statements)) {
     for (const { subtype, relation } of alterCommands(statement)) {
-      if (subtype !== 'AT_SetNotNull' && subtype !== 'AT_ValidateConstraint') continue;
+      if ((subtype !== 'AT_SetNotNull' && subtype !== 'AT_ValidateConstraint') || !relation?.relname) continue;
       targets.set(`${relation.schemaname ?? ''}.${relation.relname}`, { schema: relation.schemaname || undefined, table: relation.relname });
     }
   }
@@ -130,7 +131,7 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
         transactional: context.transactional,
         notNull,
         pgVersion: context.pgVersion ?? DEFAULT_PG_VERSION,
-        isNewTable: (relation: PgNode | undefined) => Boolean(relation && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),
+        isNewTable: (relation: RangeVar | undefined) => Boolean(relation?.relname && (created.has(relation.relname) || created.has(`${relation.schemaname}.${relation.relname}`))),
       };
       const skipped = new Set([...(context.ignore ?? []), ...statement.ignores.filter((i) => i.reason).flatMap((i) => i.rules)]);
       for (const rule of ALL_RULES) {
@@ -152,7 +153,7 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
       notNull.record(statement);
       if (statement.kind === 'CreateStmt' || statement.kind === 'CreateTableAsStmt') {
         const relation = statement.kind === 'CreateStmt' ? statement.node.relation : statement.node.into?.rel;
-        if (relation) {
+        if (relation?.relname) {
           created.add(relation.relname);
           if (relation.schemaname) created.add(`${relation.schemaname}.${relation.relname}`);
         }

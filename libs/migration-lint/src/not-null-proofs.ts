@@ -1,5 +1,7 @@
 import { parseStatements } from './parse';
-import { alterCommands, sameRelation, type PgNode, type Statement } from './rule';
+import type { Constraint, RangeVar } from '@pgsql/types';
+import { nodeOf, nodesOf, typedStatement } from './nodes';
+import { alterCommands, constraintOf, sameRelation, type Statement } from './rule';
 
 /** A table as the catalog names it. */
 export interface CatalogTable {
@@ -25,18 +27,21 @@ export interface NotNullCatalog {
 }
 
 interface KnownConstraint {
-  relation: PgNode;
+  relation: RangeVar | undefined;
   name: string;
   notNullColumn?: string;
 }
 
 /** Whether a constraint definition proves `column` has no NULL: CHECK (column IS NOT NULL), or (18) NOT NULL column. */
-export function provesNotNullOf(constraint: PgNode): string | undefined {
-  if (constraint?.contype === 'CONSTR_NOTNULL') return constraint.keys?.length === 1 ? constraint.keys[0].String?.sval : undefined;
+export function provesNotNullOf(constraint: Constraint | undefined): string | undefined {
+  if (constraint?.contype === 'CONSTR_NOTNULL') {
+    const keys = nodesOf(constraint.keys, 'String');
+    return keys.length === 1 ? keys[0].sval : undefined;
+  }
   if (constraint?.contype !== 'CONSTR_CHECK') return undefined;
-  const test = constraint.raw_expr?.NullTest;
-  const fields = test?.arg?.ColumnRef?.fields;
-  return test?.nulltesttype === 'IS_NOT_NULL' && fields?.length === 1 ? fields[0].String?.sval : undefined;
+  const test = nodeOf(constraint.raw_expr, 'NullTest');
+  const fields = nodeOf(test?.arg, 'ColumnRef')?.fields;
+  return test?.nulltesttype === 'IS_NOT_NULL' && fields?.length === 1 ? nodeOf(fields[0], 'String')?.sval : undefined;
 }
 
 /**
@@ -46,14 +51,15 @@ export function provesNotNullOf(constraint: PgNode): string | undefined {
  */
 export async function notNullColumnOfDefinition(definition: string): Promise<string | undefined> {
   try {
-    const [statement] = await parseStatements(`ALTER TABLE t ADD CONSTRAINT c ${definition}`);
-    return provesNotNullOf(statement?.node?.cmds?.[0]?.AlterTableCmd?.def?.Constraint);
+    const [parsed] = await parseStatements(`ALTER TABLE t ADD CONSTRAINT c ${definition}`);
+    const [command] = parsed ? alterCommands(typedStatement(parsed.kind, parsed.node)) : [];
+    return command && provesNotNullOf(constraintOf(command.cmd));
   } catch {
     return undefined;
   }
 }
 
-const relationOf = (t: CatalogTable): PgNode => ({ schemaname: t.schema, relname: t.table });
+const relationOf = (t: CatalogTable): RangeVar => ({ schemaname: t.schema, relname: t.table });
 
 /**
  * What is known, at a point of a run, to prove that a column holds no NULL: the live catalog as it
@@ -61,10 +67,10 @@ const relationOf = (t: CatalogTable): PgNode => ({ schemaname: t.schema, relname
  * skips its scan when a validated constraint proves the column (or the column is NOT NULL already).
  */
 export class NotNullProofs {
-  private readonly proven: { relation: PgNode; column: string }[] = [];
+  private readonly proven: { relation: RangeVar | undefined; column: string }[] = [];
   private readonly constraints: KnownConstraint[] = [];
   /** Tables on which a constraint whose definition nobody showed was validated: the benefit of the doubt. */
-  private readonly validatedUnseen: PgNode[] = [];
+  private readonly validatedUnseen: (RangeVar | undefined)[] = [];
   private readonly seeded = new Set<NotNullCatalog>();
 
   /** Adds what a catalog says, under what the run already did (the run's own statements come later than the catalog). */
@@ -80,21 +86,21 @@ export class NotNullProofs {
     }
   }
 
-  proves(relation: PgNode, column: string): boolean {
+  proves(relation: RangeVar | undefined, column: string | undefined): boolean {
     return this.proven.some((p) => p.column === column && sameRelation(p.relation, relation)) || this.validatedUnseen.some((r) => sameRelation(r, relation));
   }
 
   /** Learns from a statement once the rules have judged it. */
   record(statement: Statement): void {
     for (const { subtype, cmd, relation } of alterCommands(statement)) {
-      if (subtype === 'AT_SetNotNull') this.proven.push({ relation, column: cmd.name });
-      if (subtype === 'AT_AddConstraint' && cmd.def?.Constraint) {
-        const constraint = cmd.def.Constraint;
+      if (subtype === 'AT_SetNotNull' && cmd.name) this.proven.push({ relation, column: cmd.name });
+      const constraint = subtype === 'AT_AddConstraint' ? constraintOf(cmd) : undefined;
+      if (constraint) {
         const column = provesNotNullOf(constraint);
         if (constraint.conname) this.constraints.unshift({ relation, name: constraint.conname, notNullColumn: column });
         if (column && !constraint.skip_validation) this.proven.push({ relation, column });
       }
-      if (subtype === 'AT_ValidateConstraint') {
+      if (subtype === 'AT_ValidateConstraint' && cmd.name) {
         const known = this.definition(relation, cmd.name);
         if (!known) this.validatedUnseen.push(relation);
         else if (known.notNullColumn) this.proven.push({ relation, column: known.notNullColumn });
@@ -102,7 +108,7 @@ export class NotNullProofs {
     }
   }
 
-  private definition(relation: PgNode, name: string): KnownConstraint | undefined {
+  private definition(relation: RangeVar | undefined, name: string): KnownConstraint | undefined {
     return this.constraints.find((c) => c.name === name && sameRelation(c.relation, relation));
   }
 }

@@ -1,10 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
-import type { PgNode } from './rule';
+import type { ParseResult } from '@pgsql/types';
+import { typedStatement, type StatementNode } from './nodes';
 
-export interface ParsedStatement {
-  /** The node type: `IndexStmt`, `AlterTableStmt`, ... */
-  kind: string;
-  node: PgNode;
+/** One statement of a SQL text: `kind`, the node type (`IndexStmt`, ...), narrows `node`. */
+export type ParsedStatement = StatementNode & {
   /** The statement's own text, trimmed, without its semicolon. */
   text: string;
   /** Where it starts in the SQL (its first token) and ends. */
@@ -12,11 +11,11 @@ export interface ParsedStatement {
   end: number;
   /** What stands between the previous statement and this one: whitespace and comments. */
   lead: string;
-}
+};
 
 interface PgParser {
   loadModule(): Promise<void>;
-  parseSync(sql: string): { stmts?: { stmt: PgNode; stmt_location?: number; stmt_len?: number }[] };
+  parseSync(sql: string): ParseResult;
   scanSync(sql: string): { tokens: { start: number; end: number; text: string; tokenName: string }[] };
 }
 
@@ -64,7 +63,7 @@ export async function parseStatements(sql: string): Promise<ParsedStatement[]> {
     const end = s.stmt_len ? start + s.stmt_len : sql.length;
     const lead = sql.slice(previousEnd, start);
     previousEnd = end;
-    const [kind, node] = Object.entries(s.stmt)[0] as [string, PgNode];
-    return { kind, node, text: sql.slice(start, end).trim().replace(/;$/, '').trim(), start, end, lead };
+    const [kind, node] = Object.entries(s.stmt ?? {})[0];
+    return { ...typedStatement(kind, node), text: sql.slice(start, end).trim().replace(/;$/, '').trim(), start, end, lead };
   });
 }

@@ -1,4 +1,4 @@
-import { alterCommands, columnConstraints, relationName, type Rule } from '../rule';
+import { alterCommands, columnConstraints, columnDefOf, relationName, type Rule } from '../rule';
 
 export const addingRequiredField: Rule = {
   id: 'adding-required-field',
@@ -7,12 +7,13 @@ export const addingRequiredField: Rule = {
   check(s, ctx) {
     return alterCommands(s)
       .filter(({ subtype, relation }) => subtype === 'AT_AddColumn' && !ctx.isNewTable(relation))
-      .filter(({ cmd }) => {
-        const constraints = columnConstraints(cmd.def?.ColumnDef);
-        return constraints.some((c) => c.contype === 'CONSTR_NOTNULL') && !constraints.some((c) => c.contype === 'CONSTR_DEFAULT');
+      .flatMap(({ cmd, relation }) => {
+        const column = columnDefOf(cmd);
+        const constraints = columnConstraints(column);
+        return constraints.some((c) => c.contype === 'CONSTR_NOTNULL') && !constraints.some((c) => c.contype === 'CONSTR_DEFAULT') ? [{ column, relation }] : [];
       })
-      .map(({ cmd, relation }) => ({
-        message: `Column ${cmd.def.ColumnDef.colname} is added to ${relationName(relation)} as NOT NULL without a default: it fails on a table with rows, and the running app does not write it yet.`,
+      .map(({ column, relation }) => ({
+        message: `Column ${column?.colname} is added to ${relationName(relation)} as NOT NULL without a default: it fails on a table with rows, and the running app does not write it yet.`,
         fix: 'Add it nullable (or with a constant DEFAULT), backfill it, then add a CHECK (... IS NOT NULL) NOT VALID, VALIDATE it, and SET NOT NULL.',
       }));
   },

@@ -1,4 +1,4 @@
-import { alterCommands, columnConstraints, relationName, type Rule } from '../rule';
+import { alterCommands, columnConstraints, columnDefOf, relationName, type Rule } from '../rule';
 
 export const addingStoredGeneratedColumn: Rule = {
   id: 'adding-stored-generated-column',
@@ -7,9 +7,10 @@ export const addingStoredGeneratedColumn: Rule = {
   check(s, ctx) {
     return alterCommands(s)
       .filter(({ subtype, relation }) => subtype === 'AT_AddColumn' && !ctx.isNewTable(relation))
-      .filter(({ cmd }) => columnConstraints(cmd.def?.ColumnDef).some((c) => c.contype === 'CONSTR_GENERATED' && c.generated_kind === 's'))
-      .map(({ cmd, relation }) => ({
-        message: `Adding the STORED generated column ${relationName(relation)}.${cmd.def.ColumnDef.colname} computes it for every row, rewriting the table while reads and writes wait.`,
+      .map(({ cmd, relation }) => ({ column: columnDefOf(cmd), relation }))
+      .filter(({ column }) => columnConstraints(column).some((c) => c.contype === 'CONSTR_GENERATED' && c.generated_kind === 's'))
+      .map(({ column, relation }) => ({
+        message: `Adding the STORED generated column ${relationName(relation)}.${column?.colname} computes it for every row, rewriting the table while reads and writes wait.`,
         fix:
           ctx.pgVersion >= 18
             ? 'On PostgreSQL 18, make it VIRTUAL (computed on read, nothing rewritten); or add a plain nullable column, fill it in batches (the backfill module) and keep it current with a trigger.'

@@ -1,4 +1,5 @@
-import type { PgNode, Rule } from '../rule';
+import { nodeOf, qualifiedName } from '../nodes';
+import type { Rule } from '../rule';
 
 export const banDropTable: Rule = {
   id: 'ban-drop-table',
@@ -6,7 +7,7 @@ export const banDropTable: Rule = {
   summary: 'Dropping a table is the contract step: deployed code must no longer use it',
   check(s, ctx) {
     if (s.kind !== 'DropStmt' || s.node.removeType !== 'OBJECT_TABLE') return [];
-    const names: string[] = (s.node.objects ?? []).map((o: PgNode) => (o.List?.items ?? []).map((i: PgNode) => i.String?.sval).join('.'));
+    const names = (s.node.objects ?? []).map((o) => qualifiedName(nodeOf(o, 'List')?.items));
     const existing = names.filter((n) => !ctx.isNewTable({ relname: n.split('.').at(-1), schemaname: n.includes('.') ? n.split('.')[0] : undefined }));
     if (!existing.length) return [];
     return [

@@ -1,4 +1,5 @@
-import { relationName, type PgNode, type Rule } from '../rule';
+import { nodesOf } from '../nodes';
+import { relationName, type Rule } from '../rule';
 
 // LockStmt.mode: PostgreSQL's lock mode numbers
 const MODES = ['', 'ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE', 'SHARE', 'SHARE ROW EXCLUSIVE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE'];
@@ -11,7 +12,7 @@ export const banLockTable: Rule = {
   summary: 'LOCK TABLE in SHARE mode or stronger blocks writes (ACCESS EXCLUSIVE, the default, blocks reads too) until commit',
   check(s, ctx) {
     if (s.kind !== 'LockStmt' || (s.node.mode ?? 8) < BLOCKS_WRITES) return [];
-    const existing: PgNode[] = (s.node.relations ?? []).map((r: PgNode) => r.RangeVar).filter((r: PgNode) => !ctx.isNewTable(r));
+    const existing = nodesOf(s.node.relations, 'RangeVar').filter((r) => !ctx.isNewTable(r));
     if (!existing.length) return [];
     const mode = MODES[s.node.mode ?? 8];
     return [

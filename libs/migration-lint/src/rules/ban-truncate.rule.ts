@@ -1,4 +1,5 @@
-import { relationName, type PgNode, type Rule } from '../rule';
+import { nodesOf } from '../nodes';
+import { relationName, type Rule } from '../rule';
 
 export const banTruncate: Rule = {
   id: 'ban-truncate',
@@ -6,7 +7,7 @@ export const banTruncate: Rule = {
   summary: 'TRUNCATE takes an ACCESS EXCLUSIVE lock and deletes every row',
   check(s, ctx) {
     if (s.kind !== 'TruncateStmt') return [];
-    const existing: PgNode[] = (s.node.relations ?? []).map((r: PgNode) => r.RangeVar).filter((r: PgNode) => !ctx.isNewTable(r));
+    const existing = nodesOf(s.node.relations, 'RangeVar').filter((r) => !ctx.isNewTable(r));
     if (!existing.length) return [];
     const names = existing.map(relationName).join(', ');
     const cascade = s.node.behavior === 'DROP_CASCADE';

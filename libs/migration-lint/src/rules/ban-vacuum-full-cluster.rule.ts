@@ -1,4 +1,6 @@
-import { relationName, type PgNode, type Rule } from '../rule';
+import { nodeOf } from '../nodes';
+import { relationName, type Rule } from '../rule';
+import { isVacuumFull } from '../statement-kinds';
 
 export const banVacuumFullCluster: Rule = {
   id: 'ban-vacuum-full-cluster',
@@ -7,9 +9,8 @@ export const banVacuumFullCluster: Rule = {
   check(s, ctx) {
     const fix = 'Use pg_repack (it rebuilds the table online), or a plain VACUUM, which frees space for reuse without blocking reads or writes.';
     if (s.kind === 'VacuumStmt') {
-      const full = s.node.is_vacuumcmd === true && (s.node.options ?? []).some((o: PgNode) => o.DefElem?.defname === 'full' && o.DefElem.arg?.Boolean?.boolval !== false && o.DefElem.arg?.String?.sval?.toLowerCase() !== 'false');
-      if (!full) return [];
-      const rels: PgNode[] = (s.node.rels ?? []).map((r: PgNode) => r.VacuumRelation?.relation);
+      if (!isVacuumFull(s.kind, s.node)) return [];
+      const rels = (s.node.rels ?? []).map((r) => nodeOf(r, 'VacuumRelation')?.relation);
       if (rels.length && rels.every((r) => ctx.isNewTable(r))) return [];
       const names = rels.filter((r) => !ctx.isNewTable(r)).map(relationName).join(', ');
       return [{ message: `VACUUM FULL ${names || '(every table of the database)'} rewrites the table while reads and writes wait (ACCESS EXCLUSIVE).`, fix }];

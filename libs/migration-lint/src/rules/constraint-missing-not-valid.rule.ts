@@ -1,4 +1,4 @@
-import { alterCommands, relationName, type Rule } from '../rule';
+import { alterCommands, constraintOf, relationName, type Rule } from '../rule';
 
 export const constraintMissingNotValid: Rule = {
   id: 'constraint-missing-not-valid',
@@ -6,10 +6,12 @@ export const constraintMissingNotValid: Rule = {
   summary: 'A FOREIGN KEY or CHECK added without NOT VALID scans the table under a lock that blocks writes',
   check(s, ctx) {
     return alterCommands(s)
-      .filter(({ subtype, cmd, relation }) => subtype === 'AT_AddConstraint' && !ctx.isNewTable(relation) && ['CONSTR_FOREIGN', 'CONSTR_CHECK'].includes(cmd.def?.Constraint?.contype))
-      .filter(({ cmd }) => !cmd.def.Constraint.skip_validation)
-      .map(({ cmd, relation }) => {
-        const c = cmd.def.Constraint;
+      .filter(({ subtype, relation }) => subtype === 'AT_AddConstraint' && !ctx.isNewTable(relation))
+      .flatMap(({ cmd, relation }) => {
+        const c = constraintOf(cmd);
+        return c && (c.contype === 'CONSTR_FOREIGN' || c.contype === 'CONSTR_CHECK') && !c.skip_validation ? [{ c, relation }] : [];
+      })
+      .map(({ c, relation }) => {
         const kind = c.contype === 'CONSTR_FOREIGN' ? 'FOREIGN KEY' : 'CHECK';
         return {
           message: `${kind} ${c.conname ?? ''} on ${relationName(relation)} is validated as it is added: every row is checked while writes wait.`.replace('  ', ' '),

@@ -1,16 +1,16 @@
-import { alterCommands, relationName, sameRelation, type PgNode, type Rule, type Statement } from '../rule';
+import type { AlterTableType, RangeVar } from '@pgsql/types';
+import { alterCommands, relationName, sameRelation, type Rule, type Statement } from '../rule';
 
 /** Subcommands that take a lock weaker than one blocking reads: not what this rule is about. */
-const WEAK = ['AT_ValidateConstraint', 'AT_SetStatistics', 'AT_SetOptions', 'AT_ClusterOn', 'AT_DropCluster', 'AT_AttachPartition'];
+const WEAK: (AlterTableType | undefined)[] = ['AT_ValidateConstraint', 'AT_SetStatistics', 'AT_SetOptions', 'AT_ClusterOn', 'AT_DropCluster', 'AT_AttachPartition'];
 
 /** The table a statement alters with DDL (ALTER TABLE with a strong-lock subcommand), if any. */
-function ddlTable(s: Statement): PgNode | undefined {
-  const cmds = alterCommands(s);
-  return cmds.some((c) => !WEAK.includes(c.subtype)) ? s.node.relation : undefined;
+function ddlTable(s: Statement): RangeVar | undefined {
+  return alterCommands(s).find((c) => !WEAK.includes(c.subtype))?.relation;
 }
 
 /** The table whose rows an UPDATE or DELETE changes, if any. */
-function writtenTable(s: Statement): PgNode | undefined {
+function writtenTable(s: Statement): RangeVar | undefined {
   return s.kind === 'UpdateStmt' || s.kind === 'DeleteStmt' ? s.node.relation : undefined;
 }
 

@@ -1,3 +1,4 @@
+import { nodeOf } from '../nodes';
 import { alterCommands, relationName, type Rule } from '../rule';
 
 export const detachPartitionWithoutConcurrently: Rule = {
@@ -6,9 +7,10 @@ export const detachPartitionWithoutConcurrently: Rule = {
   summary: 'DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the partitioned table',
   check(s, ctx) {
     return alterCommands(s)
-      .filter(({ subtype, cmd, relation }) => subtype === 'AT_DetachPartition' && !cmd.def?.PartitionCmd?.concurrent && !ctx.isNewTable(relation))
-      .map(({ cmd, relation }) => ({
-        message: `DETACH PARTITION ${relationName(cmd.def?.PartitionCmd?.name)} locks ${relationName(relation)} (every partition's reads and writes) in ACCESS EXCLUSIVE mode until it commits.`,
+      .map(({ subtype, cmd, relation }) => ({ subtype, partition: nodeOf(cmd.def, 'PartitionCmd'), relation }))
+      .filter(({ subtype, partition, relation }) => subtype === 'AT_DetachPartition' && !partition?.concurrent && !ctx.isNewTable(relation))
+      .map(({ partition, relation }) => ({
+        message: `DETACH PARTITION ${relationName(partition?.name)} locks ${relationName(relation)} (every partition's reads and writes) in ACCESS EXCLUSIVE mode until it commits.`,
         fix:
           ctx.pgVersion >= 14
             ? 'DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+) takes SHARE UPDATE EXCLUSIVE: reads and writes go on. It cannot run in a transaction block: make the migration non-transactional.'

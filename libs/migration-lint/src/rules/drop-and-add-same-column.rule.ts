@@ -1,4 +1,4 @@
-import { alterCommands, relationName, sameRelation, type Rule } from '../rule';
+import { alterCommands, columnDefOf, relationName, sameRelation, type Rule } from '../rule';
 
 export const dropAndAddSameColumn: Rule = {
   id: 'drop-and-add-same-column',
@@ -12,10 +12,10 @@ export const dropAndAddSameColumn: Rule = {
       .filter(({ subtype, cmd, relation }, i) => {
         if (subtype !== 'AT_AddColumn' || ctx.isNewTable(relation)) return false;
         // a drop earlier in the migration, or earlier in this same ALTER TABLE
-        return [...before, ...cmds.slice(0, i)].some((d) => d.subtype === 'AT_DropColumn' && d.cmd.name === cmd.def?.ColumnDef?.colname && sameRelation(d.relation, relation));
+        return [...before, ...cmds.slice(0, i)].some((d) => d.subtype === 'AT_DropColumn' && d.cmd.name === columnDefOf(cmd)?.colname && sameRelation(d.relation, relation));
       })
       .map(({ cmd, relation }) => ({
-        message: `${relationName(relation)}.${cmd.def.ColumnDef.colname} is dropped and added back: every value in it is lost (what a generated diff does when a type change has no cast).`,
+        message: `${relationName(relation)}.${columnDefOf(cmd)?.colname} is dropped and added back: every value in it is lost (what a generated diff does when a type change has no cast).`,
         fix: 'Change the type in place with ALTER COLUMN ... TYPE ... USING (...), or expand and contract: add a new column, backfill it, switch the code, then drop the old one.',
       }));
   },

@@ -14,7 +14,7 @@ export const requireConcurrentReindex: Rule = {
   summary: 'REINDEX without CONCURRENTLY blocks writes to the table (and reads that use the index) while it rebuilds',
   check(s, ctx) {
     if (s.kind !== 'ReindexStmt' || isConcurrent(s.kind, s.node)) return [];
-    const what = WHAT[s.node.kind];
+    const what = s.node.kind && WHAT[s.node.kind];
     // REINDEX SYSTEM has no CONCURRENTLY: nothing better to offer
     if (!what) return [];
     if (what === 'TABLE' && ctx.isNewTable(s.node.relation)) return [];

@@ -1,4 +1,4 @@
-import { alterCommands, relationName, sameRelation, type Rule } from '../rule';
+import { alterCommands, constraintOf, relationName, sameRelation, type Rule } from '../rule';
 
 export const validateInSameTransaction: Rule = {
   id: 'validate-in-same-transaction',
@@ -10,7 +10,7 @@ export const validateInSameTransaction: Rule = {
       .filter(({ subtype, relation }) => subtype === 'AT_ValidateConstraint' && !ctx.isNewTable(relation))
       .filter(({ cmd, relation }) =>
         ctx.earlier.some((e) =>
-          alterCommands(e).some((a) => a.subtype === 'AT_AddConstraint' && sameRelation(a.relation, relation) && a.cmd.def?.Constraint?.conname === cmd.name && a.cmd.def.Constraint.skip_validation),
+          alterCommands(e).some((a) => a.subtype === 'AT_AddConstraint' && sameRelation(a.relation, relation) && constraintOf(a.cmd)?.conname === cmd.name && constraintOf(a.cmd)?.skip_validation),
         ),
       )
       .map(({ cmd, relation }) => ({

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isConcurrent, mustRunOutsideTransaction, parseStatements, transactionControl } from '@zdm/migration-lint';
+import { isConcurrent, mustRunOutsideTransaction, nodeOf, nodesOf, parseStatements, transactionControl, type ParsedStatement } from '@zdm/migration-lint';
 
 export interface StatementInfo {
   /** The statement's own text, trimmed. */
@@ -20,37 +20,35 @@ export interface StatementInfo {
   droppedIndexes?: { name: string; schema?: string }[];
 }
 
-type Node = Record<string, unknown> & { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'DoStmt', 'CallStmt', 'SelectStmt']);
 
-function classify(kind: string, body: Node, pgVersion?: number): Omit<StatementInfo, 'text'> {
+function classify(s: ParsedStatement, pgVersion?: number): Omit<StatementInfo, 'text'> {
   let readOnly = false;
-  switch (kind) {
+  switch (s.kind) {
     case 'SelectStmt':
-      readOnly = !body.lockingClause && !body.intoClause;
+      readOnly = !s.node.lockingClause && !s.node.intoClause;
       break;
     case 'VariableShowStmt':
       readOnly = true;
       break;
     case 'ExplainStmt':
-      readOnly = !(body.options ?? []).some((o: Node) => o?.DefElem?.defname === 'analyze');
+      readOnly = !nodesOf(s.node.options, 'DefElem').some((o) => o.defname === 'analyze');
       break;
   }
-  const concurrent = isConcurrent(kind, body);
+  const concurrent = isConcurrent(s.kind, s.node);
   const info: Omit<StatementInfo, 'text'> = {
     readOnly,
     concurrent,
-    outsideTransaction: mustRunOutsideTransaction(kind, body, pgVersion),
-    ddl: !DML.has(kind) && !readOnly && kind !== 'VariableSetStmt' && kind !== 'TransactionStmt',
-    transactionControl: transactionControl(kind, body),
+    outsideTransaction: mustRunOutsideTransaction(s.kind, s.node, pgVersion),
+    ddl: !DML.has(s.kind) && !readOnly && s.kind !== 'VariableSetStmt' && s.kind !== 'TransactionStmt',
+    transactionControl: transactionControl(s.kind, s.node),
   };
-  if (kind === 'IndexStmt' && concurrent && typeof body.idxname === 'string') {
-    info.concurrentIndex = { name: body.idxname, schema: body.relation?.schemaname, relationStart: Number(body.relation?.location ?? -1) };
+  if (s.kind === 'IndexStmt' && concurrent && typeof s.node.idxname === 'string') {
+    info.concurrentIndex = { name: s.node.idxname, schema: s.node.relation?.schemaname, relationStart: Number(s.node.relation?.location ?? -1) };
   }
-  if (kind === 'DropStmt' && concurrent && body.removeType === 'OBJECT_INDEX') {
-    info.droppedIndexes = (body.objects ?? []).map((o: Node) => {
-      const parts = (o?.List?.items ?? []).map((i: Node) => String(i?.String?.sval));
+  if (s.kind === 'DropStmt' && concurrent && s.node.removeType === 'OBJECT_INDEX') {
+    info.droppedIndexes = (s.node.objects ?? []).map((o) => {
+      const parts = (nodeOf(o, 'List')?.items ?? []).map((i) => String(nodeOf(i, 'String')?.sval));
       return parts.length > 1 ? { schema: parts[0], name: parts[parts.length - 1] } : { name: parts[0] };
     });
   }
@@ -64,7 +62,7 @@ function classify(kind: string, body: Node, pgVersion?: number): Omit<StatementI
  */
 export async function analyzeSql(sql: string, pgVersion?: number): Promise<StatementInfo[]> {
   try {
-    return (await parseStatements(sql)).map((s) => ({ text: s.text, ...classify(s.kind, s.node as Node, pgVersion) }));
+    return (await parseStatements(sql)).map((s) => ({ text: s.text, ...classify(s, pgVersion) }));
   } catch {
     const concurrent = /\bconcurrently\b/i.test(sql);
     return [{ text: sql.trim(), readOnly: false, concurrent, outsideTransaction: concurrent, ddl: true }];
