@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRulePages, RULE_DOCS } from '../../../test/support/rule-pages';
 import { lintSql, RULES } from './lint';
+import { parseStatements } from './parse';
 
 // How a page's examples are read (the "Given:" schema, the hazard under "## The problem", the safe
 // way's blocks and their `-- a transactional migration` / `-- PostgreSQL N and later` first lines):
@@ -18,6 +19,11 @@ describe("each rule's own page", () => {
       const problem = /^## The problem\s*$([\s\S]*?)^## /m.exec(readFileSync(join(RULE_DOCS, `${page.rule}.md`), 'utf8'))?.[1] ?? '';
       expect([page.rule, (problem.match(/```sql\n/g) ?? []).length]).toEqual([page.rule, page.hazard.length + 1]);
     }
+  });
+
+  // the linter says nothing about SQL its parser cannot read: each block must parse, or passing would prove nothing
+  it.each(pages.flatMap((p) => [...p.hazard, ...p.safe].map((b, i) => [p.rule, i + 1, b.sql] as const)))('%s: block %i is SQL the parser reads', async (_rule, _block, sql) => {
+    expect((await parseStatements(sql)).length).toBeGreaterThan(0);
   });
 
   // each block is one migration, linted alone, on tables that exist
