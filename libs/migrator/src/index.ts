@@ -22,6 +22,7 @@ export * from './executor';
 export * from './module-loader';
 export * from './naming';
 export * from './run-log';
+export * from './scratch-database';
 export * from './readiness';
 export * from './sql/analyze';
 export * from './types';
