@@ -3,10 +3,11 @@ import { Module } from '@nestjs/common';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
 import { BackfillModule } from '@zdm/backfill/nest';
 import { MigrationsHealthModule } from '@zdm/migration-cli/nest';
 import { appConnection } from '@zdm/db';
-import { createAlerter, createRedactor, MigrationMetrics } from '@zdm/observability';
+import { createAlerter, createLogger, createRedactor, MigrationMetrics } from '@zdm/observability';
 import { MetricsModule } from '@zdm/observability/nest';
 import { ledgerEntriesExternalRef } from '../backfills/ledger-entries-external-ref.backfill';
 import { HealthController } from './health.controller';
@@ -15,6 +16,8 @@ const ROOT = join(__dirname, '../../..');
 
 @Module({
   imports: [
+    // JSON lines like the migrate CLI's (same pino setup, same redactor), on stdout
+    LoggerModule.forRoot({ pinoHttp: { logger: createLogger({ env: process.env, redactor: createRedactor(process.env), stream: process.stdout, bindings: { app: 'ledger' } }) } }),
     MetricsModule.forRoot(),
     TerminusModule,
     MigrationsHealthModule.forRoot({ apps: ['ledger'] }),

@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
 import { BackfillModule } from '@zdm/backfill/nest';
 import { MigrationsHealthModule } from '@zdm/migration-cli/nest';
 import { appConnection, typeOrmOptions } from '@zdm/db';
-import { createAlerter, createRedactor, MigrationMetrics } from '@zdm/observability';
+import { createAlerter, createLogger, createRedactor, MigrationMetrics } from '@zdm/observability';
 import { MetricsModule } from '@zdm/observability/nest';
 import { chargebacksReportedAt } from '../backfills/chargebacks-reported-at.backfill';
 import { PAYMENTS_ENTITIES } from './entities';
@@ -15,6 +16,8 @@ const ROOT = join(__dirname, '../../..');
 
 @Module({
   imports: [
+    // JSON lines like the migrate CLI's (same pino setup, same redactor), on stdout
+    LoggerModule.forRoot({ pinoHttp: { logger: createLogger({ env: process.env, redactor: createRedactor(process.env), stream: process.stdout, bindings: { app: 'payments' } }) } }),
     MetricsModule.forRoot(),
     TerminusModule,
     MigrationsHealthModule.forRoot({ apps: ['payments'] }),
