@@ -131,7 +131,8 @@ for (const [lib, folder] of Object.entries(FOLDERS)) {
 exportsMap['./package.json'] = './package.json';
 
 const peers = new Set(Object.keys(manifest.peerDependencies ?? {}));
-const dependencies = {};
+// the manifest's own: the types the declarations expose (@types/pg), which the libs get from the workspace root
+const dependencies = { ...manifest.dependencies };
 for (const [lib, pkg] of Object.entries(libs)) {
   for (const [name, version] of Object.entries(pkg.dependencies ?? {})) {
     if (name.startsWith('@zdm/')) continue;
