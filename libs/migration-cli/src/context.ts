@@ -8,6 +8,7 @@ import { EDGE_VARIABLES } from './edge-variables';
 import { Output } from './output';
 import { Connections, engineApp } from './runtime';
 import { readBaseSettings, withLockWait, type BaseSettings, type RunSettings } from './settings';
+import type { Streams } from './streams';
 
 export interface GlobalOptions {
   config?: string;
@@ -18,13 +19,7 @@ export interface GlobalOptions {
   embedded?: boolean;
 }
 
-export interface Streams {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  cwd: string;
-  env: Env;
-  isTTY: boolean;
-}
+export type { Streams } from './streams';
 
 /** Everything a command needs, built once from the flags, the config file and the environment. */
 export class CommandContext {

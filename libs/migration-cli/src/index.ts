@@ -1,4 +1,4 @@
-import type { Streams } from './context';
+import type { Streams } from './streams';
 
 export { EXIT_CODES } from './exit-codes';
 export * from './config/define-config';

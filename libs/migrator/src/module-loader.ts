@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
 import { ConfigError } from './errors/config.error';
 import type { MigrationFile } from './types';
@@ -11,8 +12,8 @@ let typescriptHook: (() => void) | undefined;
  * decorator metadata kept (TypeORM and Nest need it), CommonJS out. Registered on the first .ts
  * file only, so a run that loads no TypeScript pays nothing for it.
  */
-function registerTypeScript(): void {
-  const { transformSync } = require('@swc/core') as typeof import('@swc/core');
+function registerTypeScript(file: string): void {
+  const { transformSync } = loadSwc(file);
   const { addHook } = require('pirates') as typeof import('pirates');
   typescriptHook = addHook(
     (code, filename) =>
@@ -32,12 +33,32 @@ function registerTypeScript(): void {
 }
 
 /**
+ * @swc/core is a development dependency of the project (a production image runs compiled
+ * JavaScript and has none): a missing one is named with its install command.
+ */
+function loadSwc(file: string): typeof import('@swc/core') {
+  // not a dependency (nor a peer, which pnpm would install with --prod): looked up from here, then from the project
+  for (const from of [__filename, file, join(process.cwd(), 'package.json')]) {
+    try {
+      return createRequire(from)('@swc/core') as typeof import('@swc/core');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    }
+  }
+  throw new ConfigError(
+    `${file} is TypeScript, and loading TypeScript needs @swc/core, which is not installed: ` +
+      'add it as a development dependency (`pnpm add -D @swc/core`, npm: `npm install -D @swc/core`), ' +
+      'or point the config at the compiled JavaScript (what a production image runs)',
+  );
+}
+
+/**
  * Loads a migration (or config) module the way the plain ORM CLIs do, TypeScript included. A file
  * that does not compile or throws while it loads (a syntax error, a missing import) is a
  * ConfigError (exit 2): `file:line: reason`, one line, no code frame, no backtrace.
  */
 export function requireModule(file: string): Record<string, unknown> {
-  if (/\.[cm]?ts$/.test(file) && !typescriptHook && !require.extensions['.ts']) registerTypeScript();
+  if (/\.[cm]?ts$/.test(file) && !typescriptHook && !require.extensions['.ts']) registerTypeScript(file);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's migration or config file, by path
     return require(file) as Record<string, unknown>;

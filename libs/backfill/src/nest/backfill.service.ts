@@ -1,10 +1,15 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { createRequire } from 'node:module';
 import type { BackfillJob } from '../backfill-job';
 import { runBackfill, type BackfillResult } from '../backfill.runner';
 import { BACKFILL_OPTIONS, DEFAULT_BACKFILL_SCHEDULE, DEFAULT_TICK_BUDGET_MS, STALLED_AFTER_TICKS } from './backfill.constants';
 import type { BackfillModuleOptions } from './backfill-module-options';
+
+/** The cron that @nestjs/schedule itself runs (its registry holds our jobs): the app's own, no second copy. */
+function cronJob(): typeof import('cron').CronJob {
+  return (createRequire(require.resolve('@nestjs/schedule'))('cron') as typeof import('cron')).CronJob;
+}
 
 /**
  * Runs each registered job on its cron schedule. A tick that fails is logged, counted and
@@ -25,6 +30,7 @@ export class BackfillService implements OnApplicationBootstrap, OnModuleDestroy 
   ) {}
 
   onApplicationBootstrap(): void {
+    const CronJob = cronJob();
     for (const job of this.options.jobs) {
       const cron = CronJob.from({ cronTime: job.schedule ?? DEFAULT_BACKFILL_SCHEDULE, onTick: () => void this.tick(job), start: true });
       this.scheduler.addCronJob(`backfill:${job.name}`, cron as never);

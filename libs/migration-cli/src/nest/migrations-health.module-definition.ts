@@ -1,5 +1,4 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { Env } from '@zdm/db';
 
 export interface MigrationsHealthOptions {
   /** The apps whose migrations this process needs applied (default: every app of the config). */
@@ -7,7 +6,7 @@ export interface MigrationsHealthOptions {
   /** The migrate.config file (default: found from the working directory up, as the CLI finds it). */
   config?: string;
   /** The environment the database URLs come from (default: process.env). */
-  env?: Env;
+  env?: Record<string, string | undefined>;
   /** How long one answer from the database serves later probes (default 5000 ms). */
   cacheMs?: number;
 }
