@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { mustRunOutsideTransaction, parseStatements, RULES, type Finding } from '@zdm/migration-lint';
@@ -21,6 +20,8 @@ function docsPage(rule: string): string {
 }
 
 export function git(args: string[], cwd: string): string | undefined {
+  // loaded here: a lint that starts no git loads no child_process
+  const { execFileSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   try {
     return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }).toString();
   } catch {
