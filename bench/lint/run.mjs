@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Linting one .sql file of 1,000 migration statements, cold process: our `lint --format json` (with
 // this repository's migrate.config.ts, with a JSON config, and as a first run: without Node's
-// compile cache, which the CLI enables and which the warm-up run fills), the config's validation
-// library alone (zod), the lint library alone (lintSql in a bare node script, split into node start, module load, parse
-// and rules) and squawk (the npm package's `squawk`, and its native binary alone), all measured in
-// this run. Goal: ours at or under squawk's wall time, within 2x its peak RSS. squawk comes from the
+// compile cache, which the CLI enables and the warm-up run fills), zod alone (the config's
+// validation), the lint library alone (lintSql in a bare node script, split into node start,
+// module load, parse and rules; both scripts use the compile cache as the CLI does) and squawk (the
+// npm package's `squawk`, and its native binary alone), all measured in this run. Goal: ours at or under squawk's wall time, within 2x its peak RSS. squawk comes from the
 // npm registry: npm install --prefix .tools/squawk squawk-cli (.tools is git-ignored).
 // Usage: node bench/lint/run.mjs [--runs 5]
 import { spawnSync } from 'node:child_process';
@@ -61,6 +61,7 @@ writeFileSync(
   zodScript,
   `const rss = process.memoryUsage().rss;
 const t0 = performance.now();
+require('node:module').enableCompileCache(); // as the CLI does
 require('node:module').createRequire(${JSON.stringify(join(ROOT, 'libs/migration-cli/package.json'))})('zod');
 process.stdout.write(JSON.stringify({ ms: performance.now() - t0, rssMiB: (process.memoryUsage().rss - rss) / 1048576 }));
 `,
@@ -72,6 +73,7 @@ const libraryScript = join(dir, 'library.cjs');
 writeFileSync(
   libraryScript,
   `const t0 = performance.now();
+require('node:module').enableCompileCache(); // as the CLI does
 const { readFileSync } = require('node:fs');
 const lint = require(${JSON.stringify(join(ROOT, 'libs/migration-lint/dist/index.js'))});
 (async () => {
