@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Linting one .sql file of 1,000 migration statements, cold process: our `lint --format json` (with
-// this repository's migrate.config.ts, and with a JSON config that needs no TypeScript compiler),
-// the lint library alone (lintSql in a bare node script, split into node start, module load, parse
-// and rules) and squawk (the npm package's `squawk`, and its native binary alone), all measured in
-// this run. Goal: ours at or under squawk's wall time, within 2x its peak RSS. squawk comes from the
+// this repository's migrate.config.ts, with a JSON config, and as a first run: without Node's
+// compile cache, which the CLI enables and the warm-up run fills), zod alone (the config's
+// validation), the lint library alone (lintSql in a bare node script, split into node start,
+// module load, parse and rules; both scripts use the compile cache as the CLI does) and squawk (the
+// npm package's `squawk`, and its native binary alone), all measured in this run. Goal: ours at or under squawk's wall time, within 2x its peak RSS. squawk comes from the
 // npm registry: npm install --prefix .tools/squawk squawk-cli (.tools is git-ignored).
 // Usage: node bench/lint/run.mjs [--runs 5]
 import { spawnSync } from 'node:child_process';
@@ -54,6 +55,17 @@ const file = join(dir, 'migration.sql');
 const sql = Array.from({ length: STATEMENTS }, (_, i) => statement(i)).join('\n') + '\n';
 writeFileSync(file, sql);
 const jsonConfig = join(dir, 'migrate.config.json');
+// zod, as the config's validation loads it: its share of the CLI's start-up
+const zodScript = join(dir, 'zod.cjs');
+writeFileSync(
+  zodScript,
+  `const rss = process.memoryUsage().rss;
+const t0 = performance.now();
+require('node:module').enableCompileCache(); // as the CLI does
+require('node:module').createRequire(${JSON.stringify(join(ROOT, 'libs/migration-cli/package.json'))})('zod');
+process.stdout.write(JSON.stringify({ ms: performance.now() - t0, rssMiB: (process.memoryUsage().rss - rss) / 1048576 }));
+`,
+);
 writeFileSync(jsonConfig, JSON.stringify({ apps: [{ name: 'bench', orm: 'typeorm', migrations: 'migration.sql' }] }));
 
 // the library alone: node start, then each phase timed inside the process
@@ -61,6 +73,7 @@ const libraryScript = join(dir, 'library.cjs');
 writeFileSync(
   libraryScript,
   `const t0 = performance.now();
+require('node:module').enableCompileCache(); // as the CLI does
 const { readFileSync } = require('node:fs');
 const lint = require(${JSON.stringify(join(ROOT, 'libs/migration-lint/dist/index.js'))});
 (async () => {
@@ -73,17 +86,17 @@ const lint = require(${JSON.stringify(join(ROOT, 'libs/migration-lint/dist/index
   const transactional = !parsed.some((s) => lint.mustRunOutsideTransaction(s.kind, s.node));
   const findings = await lint.lintSql(sql, { file: process.argv[2], migration: 'migration', transactional });
   const t3 = performance.now();
-  // lintSql parses again: its rules are what it takes over the parse just measured
-  process.stdout.write(JSON.stringify({ statements: parsed.length, findings: findings.length, load: t1 - t0, parse: t2 - t1, rules: t3 - t2 - (t2 - t1) }));
+  // lintSql takes the tree of the parse just measured (the last parse is kept): the rest is its rules
+  process.stdout.write(JSON.stringify({ statements: parsed.length, findings: findings.length, load: t1 - t0, parse: t2 - t1, rules: t3 - t2 }));
 })();
 `,
 );
 
 /** One run: wall ms, peak RSS MiB (GNU time's %M: the largest of the process and its children), stdout. */
-function run(argv, okCodes = [0]) {
+function run(argv, okCodes = [0], env = {}) {
   const started = process.hrtime.bigint();
   const withTime = gnuTime ? ['/usr/bin/time', '-f', '%M', ...argv] : argv;
-  const r = spawnSync(withTime[0], withTime.slice(1), { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(withTime[0], withTime.slice(1), { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.error) throw r.error;
   if (!okCodes.includes(r.status)) throw new Error(`${argv.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).slice(-400)}`);
@@ -96,6 +109,8 @@ const squawk = existsSync(squawkNative) && existsSync(squawkWrapper);
 const subjects = {
   'ours: lint --format json <file>': [[node, 'libs/migration-cli/dist/main.js', 'lint', '--format', 'json', file], [5]],
   'ours, JSON config: --config migrate.config.json lint ...': [[node, 'libs/migration-cli/dist/main.js', '--config', jsonConfig, 'lint', '--format', 'json', file], [5]],
+  'ours, a first run: NODE_DISABLE_COMPILE_CACHE=1 lint ...': [[node, 'libs/migration-cli/dist/main.js', 'lint', '--format', 'json', file], [5], { NODE_DISABLE_COMPILE_CACHE: '1' }],
+  'zod alone: require in a bare node script': [[node, zodScript]],
   'library alone: lintSql in a bare node script': [[node, libraryScript, file]],
   ...(squawk && {
     'squawk <file> (npm package: node wrapper + binary)': [[squawkWrapper, file], [1]],
@@ -107,11 +122,12 @@ const subjects = {
 const results = {};
 const phases = { load: [], parse: [], rules: [] };
 let counts;
+let zod;
 try {
-  for (const [argv, okCodes] of Object.values(subjects)) run(argv, okCodes); // warm the page cache
+  for (const [argv, okCodes, env] of Object.values(subjects)) run(argv, okCodes, env); // warm the page cache (and the compile cache)
   for (let i = 0; i < runs; i++) {
-    for (const [name, [argv, okCodes]] of Object.entries(subjects)) {
-      const r = run(argv, okCodes);
+    for (const [name, [argv, okCodes, env]] of Object.entries(subjects)) {
+      const r = run(argv, okCodes, env);
       (results[name] ??= { ms: [], rss: [], runs: [] }).ms.push(r.ms);
       results[name].rss.push(r.rssMiB);
       if (name.startsWith('library')) {
@@ -119,6 +135,7 @@ try {
         for (const k of Object.keys(phases)) phases[k].push(p[k]);
         counts = { ...counts, statements: p.statements, libraryFindings: p.findings };
       }
+      if (name.startsWith('zod')) (zod ??= []).push(JSON.parse(r.stdout));
       if (name.startsWith('ours:')) counts = { ...counts, oursFindings: JSON.parse(r.stdout).findings.length };
     }
   }
@@ -135,13 +152,17 @@ console.log(`  findings: ours ${counts.oursFindings}, library ${counts.libraryFi
 const nodeStart = median(results['node -e 0'].ms);
 const ours = results['ours: lint --format json <file>'];
 const oursJson = results['ours, JSON config: --config migrate.config.json lint ...'];
+const firstRun = results['ours, a first run: NODE_DISABLE_COMPILE_CACHE=1 lint ...'];
 const library = results['library alone: lintSql in a bare node script'];
 const [load, parse, rules] = [median(phases.load), median(phases.parse), median(phases.rules)];
 console.log(
-  `where the library's time goes: node start ${fmt(nodeStart)} ms, module load (require + libpg-query WASM) ${fmt(load)} ms, parse ${fmt(parse)} ms, rules (lintSql minus a parse) ${fmt(rules)} ms, the rest (reading, output, exit) ${fmt(median(library.ms) - nodeStart - load - parse - rules)} ms`,
+  `where the library's time goes: node start ${fmt(nodeStart)} ms, module load (require + libpg-query WASM) ${fmt(load)} ms, parse ${fmt(parse)} ms, rules (lintSql on the parsed tree) ${fmt(rules)} ms, the rest (reading, output, exit) ${fmt(median(library.ms) - nodeStart - load - parse - rules)} ms`,
 );
 console.log(
-  `the CLI over the library: +${fmt(median(ours.ms) - median(library.ms))} ms, +${fmt(median(ours.rss) - median(library.rss), 1)} MiB; of which the TypeScript config (swc) ${fmt(median(ours.ms) - median(oursJson.ms))} ms, ${fmt(median(ours.rss) - median(oursJson.rss), 1)} MiB; the rest is the config's validation (zod), env files, the git root and the report`,
+  `the CLI over the library: +${fmt(median(ours.ms) - median(library.ms))} ms, +${fmt(median(ours.rss) - median(library.rss), 1)} MiB; of which the TypeScript config (type-stripped by Node, from the compile cache) ${fmt(median(ours.ms) - median(oursJson.ms))} ms, ${fmt(median(ours.rss) - median(oursJson.rss), 1)} MiB; loading zod (the config's validation) ${fmt(median(zod.map((z) => z.ms)))} ms, ${fmt(median(zod.map((z) => z.rssMiB)), 1)} MiB; the rest is the config's globs, env files and the report`,
+);
+console.log(
+  `a first run (an empty compile cache: every module compiled, the TypeScript config stripped by Node's own swc build): +${fmt(median(firstRun.ms) - median(ours.ms))} ms, +${fmt(median(firstRun.rss) - median(ours.rss), 1)} MiB over a repeated run`,
 );
 if (!squawk) {
   console.log(`squawk: not installed (${squawkNative} missing): npm install --prefix .tools/squawk squawk-cli; no ratios`);

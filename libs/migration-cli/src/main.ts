@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './compile-cache';
 import { quickSqlLint } from './sql-lint';
 
 // The command line parser, the logger and the commands load only when the quick path of a .sql

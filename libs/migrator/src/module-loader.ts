@@ -68,6 +68,26 @@ export function requireModule(file: string): Record<string, unknown> {
   }
 }
 
+/**
+ * Loads a config file. TypeScript that holds only erasable syntax (types, `import type`,
+ * `satisfies`) loads by Node's own type stripping, with no compiler to load; Node's compile cache
+ * (enabled by the CLI) keeps the stripped code, so a repeated run strips nothing either. A file
+ * Node refuses (an enum, a namespace, a decorator, an extensionless import of another .ts file,
+ * `__dirname` in a file of ES module syntax) or that fails in any other way loads once more as it
+ * always did, compiled by swc: its errors are reported as before.
+ */
+export function requireConfigModule(file: string): Record<string, unknown> {
+  if (/\.[cm]?ts$/.test(file) && !typescriptHook && !require.extensions['.ts'] && process.features.typescript) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a user's config file, by path
+      return require(file) as Record<string, unknown>;
+    } catch {
+      // loaded below with swc, which reports what is wrong
+    }
+  }
+  return requireModule(file);
+}
+
 /** `file:line: reason` for a module that failed to compile or to load. */
 export function loadFailure(file: string, error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

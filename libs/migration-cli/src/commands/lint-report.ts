@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { mustRunOutsideTransaction, parseStatements, RULES, type Finding } from '@zdm/migration-lint';
 import type { LintConfig } from '../config/define-config';
@@ -21,10 +20,49 @@ function docsPage(rule: string): string {
 }
 
 export function git(args: string[], cwd: string): string | undefined {
+  // loaded here: a lint that starts no git loads no child_process
+  const { execFileSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   try {
     return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }).toString();
   } catch {
     return undefined;
+  }
+}
+
+/** What moves git's search for the repository elsewhere: with one of them set, git itself answers. */
+const GIT_DISCOVERY = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_CEILING_DIRECTORIES', 'GIT_DISCOVERY_ACROSS_FILESYSTEM'];
+
+/** A `.git` git takes for a repository: a folder with a HEAD, or the `gitdir:` file of a worktree or submodule. */
+function repositoryMarker(dir: string): { uid: number } | undefined {
+  const marker = join(dir, '.git');
+  try {
+    const stat = statSync(marker);
+    if (stat.isDirectory()) return statSync(join(marker, 'HEAD')).isFile() ? stat : undefined;
+    return stat.isFile() && readFileSync(marker, 'utf8').startsWith('gitdir:') ? stat : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The repository's top folder, as `git rev-parse --show-toplevel` prints it (a real path), found
+ * without starting git: the nearest folder from `cwd` upward that holds a `.git`. git runs when
+ * its environment moves the search, or when the repository belongs to another user (git may
+ * refuse it as unsafe, and then there is no root).
+ */
+export function repositoryRoot(cwd: string): string | undefined {
+  // the environment git would see: its child inherits this process's
+  if (GIT_DISCOVERY.some((name) => process.env[name] !== undefined)) return git(['rev-parse', '--show-toplevel'], cwd)?.trim();
+  let dir: string;
+  try {
+    dir = realpathSync(cwd);
+  } catch {
+    return undefined;
+  }
+  for (; ; dir = dirname(dir)) {
+    const marker = repositoryMarker(dir);
+    if (marker) return process.getuid && marker.uid !== process.getuid() ? git(['rev-parse', '--show-toplevel'], cwd)?.trim() : dir;
+    if (dirname(dir) === dir) return undefined;
   }
 }
 
@@ -70,7 +108,7 @@ function sarif(findings: ReportedFinding[]) {
 /** The lines or document `lint` prints for its findings; the exit code: 5 when one is an error. */
 export function reportFindings(findings: ReportedFinding[], format: Format, what: string, cwd: string, out: { result(text: string): void; document(value: unknown): void }): number {
   // paths relative to the repository root, so GitHub puts annotations on the diff
-  const root = git(['rev-parse', '--show-toplevel'], cwd)?.trim();
+  const root = repositoryRoot(cwd);
   for (const f of findings) {
     if (f.file && root && !relative(root, f.file).startsWith('..')) f.file = relative(root, f.file);
   }

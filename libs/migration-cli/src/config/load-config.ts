@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 // the light entry points: a config load (every command, and the config file's own import of
 // defineConfig) pulls in no engine, no pg
 import { ConfigError } from '@zdm/migrator/config-error';
-import { requireModule } from '@zdm/migrator/module-loader';
+import { requireConfigModule, requireModule } from '@zdm/migrator/module-loader';
 import { RULES } from '@zdm/migration-lint';
 import { z } from 'zod';
 import type { AppConfig, LintConfig, MigrateConfig } from './define-config';
@@ -67,7 +67,7 @@ function readConfigFile(file: string): unknown {
       throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`);
     }
   }
-  const module = requireModule(file) as { default?: unknown };
+  const module = requireConfigModule(file) as { default?: unknown };
   return module.default ?? module;
 }
 
