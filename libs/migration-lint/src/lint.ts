@@ -123,10 +123,11 @@ export async function lintRun(units: LintUnit[]): Promise<Finding[]> {
     const parsed = await parseUnit(statements);
     notNull.seed(context.catalog);
     for (const [position, statement] of parsed.entries()) {
+      let earlier: Statement[] | undefined;
       const ruleContext = {
-        // built only for the rules that ask: most statements need no look back
+        // built only for the rules that ask, once per statement: most statements need no look back
         get earlier() {
-          return parsed.slice(0, position);
+          return (earlier ??= parsed.slice(0, position));
         },
         transactional: context.transactional,
         notNull,

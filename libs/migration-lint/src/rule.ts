@@ -62,11 +62,18 @@ export interface AlterCommand {
 }
 
 /** The ALTER TABLE subcommands of a statement, with their table. */
-export function alterCommands(statement: StatementNode): AlterCommand[] {
+export function alterCommands(statement: StatementNode): readonly AlterCommand[] {
   if (statement.kind !== 'AlterTableStmt') return [];
-  const relation = statement.node.relation;
-  return nodesOf(statement.node.cmds, 'AlterTableCmd').map((cmd) => ({ subtype: cmd.subtype, cmd, relation }));
+  // rules that look back ask again for every later statement: read each tree once
+  let commands: readonly AlterCommand[] | undefined = alterCommandsOf.get(statement.node);
+  if (!commands) {
+    const relation = statement.node.relation;
+    commands = nodesOf(statement.node.cmds, 'AlterTableCmd').map((cmd) => ({ subtype: cmd.subtype, cmd, relation }));
+    alterCommandsOf.set(statement.node, commands);
+  }
+  return commands;
 }
+const alterCommandsOf = new WeakMap<object, readonly AlterCommand[]>();
 
 /** The column an ALTER TABLE subcommand defines (ADD COLUMN), if any. */
 export function columnDefOf(cmd: AlterTableCmd): ColumnDef | undefined {
