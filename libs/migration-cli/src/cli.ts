@@ -8,7 +8,7 @@ import { initCommand } from './commands/init.command';
 import { LINT_FORMATS, lintCommand } from './commands/lint.command';
 import { planCommand } from './commands/plan.command';
 import { revertCommand } from './commands/revert.command';
-import { statusCommand } from './commands/status.command';
+import { statusCommand, type StatusOptions } from './commands/status.command';
 import { upCommand } from './commands/up.command';
 import { redactingStream } from './redacting-stream';
 import { CommandContext, type GlobalOptions, type Streams } from './context';
@@ -63,12 +63,28 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
       .option('--report <file>', 'write the run as JSON to this file')
       .option('--metrics-file <file>', 'write Prometheus metrics to this file (node exporter textfile collector)');
 
+  // a fleet (apps with "targets"): which targets, and how many at once
+  const fleetOptions = (command: Command, run = true) => {
+    command
+      .option('--target <name>', 'only this target of the fleet (repeatable)', (value: string, previous?: string[]) => [...(previous ?? []), value])
+      .option('--targets-from <file>', 'only the targets named in this file, one a line')
+      .option('--shard <I/N>', "only the targets in shard I of N (a stable hash of each target's name; I from 0)")
+      .option('--parallel <n>', 'at most this many targets at once (default 4)');
+    if (run) {
+      command
+        .option('--canary <k>', 'run k targets first; stop if any of them fails')
+        .option('--stages <waves>', 'run in ordered waves, e.g. 1,10%,100%: each starts when the previous one succeeded')
+        .option('--continue-on-error', 'go on with the other targets after one fails (default: start no new ones)');
+    }
+    return command;
+  };
+
   program
     .command('status')
     .description('every migration of every app: applied, pending, changed or missing, with applied time and duration')
     .option('--exit-code', "exit 6 while this release's migrations are pending or changed (readiness checks, CI gates)")
-    .option('--strict', 'with --exit-code, count applied migrations this release has no file for (missing) too')
-    .action(async (options: { exitCode?: boolean; strict?: boolean }) => withContext((ctx) => statusCommand(ctx, options))());
+    .option('--strict', 'with --exit-code, count applied migrations this release has no file for (missing) too');
+  fleetOptions(program.commands.at(-1)!, false).action(async (options: StatusOptions) => withContext((ctx) => statusCommand(ctx, options))());
 
   runOptions(
     program
@@ -78,7 +94,8 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
       .option('--allow-changed', 'run even though an applied migration was edited')
       .option('--no-revert-on-failure', 'keep what this run applied when a migration fails')
       .option('--unsafe-ok', 'run even though the lint gate finds error-level hazards in what is about to run'),
-  ).action(async (options) => withContext((ctx) => upCommand(ctx, options))());
+  );
+  fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => upCommand(ctx, options))());
 
   runOptions(
     program
@@ -87,14 +104,16 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
       .option('--step <n>', 'how many migrations to revert')
       .option('--to <name>', 'revert everything after this migration; it stays applied')
       .option('-y, --yes', 'confirm reverting with ENV=production'),
-  ).action(async (options) => withContext((ctx) => downCommand(ctx, options))());
+  );
+  fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => downCommand(ctx, options))());
 
   runOptions(
     program
       .command('revert')
       .description('revert every migration the most recent up run applied, across apps, newest first')
       .option('-y, --yes', 'confirm reverting with ENV=production'),
-  ).action(async (options) => withContext((ctx) => revertCommand(ctx, options))());
+  );
+  fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => revertCommand(ctx, options))());
 
   program
     .command('plan')

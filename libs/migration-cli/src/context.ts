@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { envValue, loadEnv, type Env } from '@zdm/db';
+import { envValue, loadEnv, type ConnectionTarget, type Env } from '@zdm/db';
 import { ConfigError, MigrationEngine, type EngineOptions } from '@zdm/migrator';
 import { createLogger, createRedactor } from '@zdm/observability';
 import { findConfig, loadConfig, type LoadedConfig, type ResolvedApp } from './config/load-config';
@@ -25,6 +25,8 @@ export type { Streams } from './streams';
 export class CommandContext {
   private connections?: Connections;
   private base?: BaseSettings;
+  /** A fleet target's own context: its apps' connections, fixed. */
+  private fixed?: { name: string; targets: Map<string, ConnectionTarget> };
 
   private constructor(
     readonly runId: string,
@@ -67,7 +69,34 @@ export class CommandContext {
     return this.config.apps.filter((a) => names.includes(a.name));
   }
 
+  /** The fleet target this context runs for, if any. */
+  get target(): string | undefined {
+    return this.fixed?.name;
+  }
+
+  /**
+   * The context of one fleet target: the same config, env and streams, its own run id, its apps'
+   * connections fixed to the target's, and its name on everything it prints.
+   */
+  forTarget(name: string, targets: Map<string, ConnectionTarget>): CommandContext {
+    const runId = randomUUID();
+    const logger = createLogger({ env: this.env, redactor: this.out.redact, stream: this.streams.stderr, isTTY: this.streams.isTTY, verbose: this.global.verbose, bindings: { runId, target: name } });
+    const out = new Output(this.streams.stdout, logger, this.out.redact, this.out.json, this.out.verbose, name);
+    const context = new CommandContext(runId, this.streams, { ...this.global, app: [...targets.keys()] }, this.config, this.env, this.envFiles, out);
+    context.base = this.base;
+    context.fixed = { name, targets };
+    return context;
+  }
+
   async connect(apps: ResolvedApp[] = this.apps()) {
+    if (this.fixed) {
+      const { targets } = this.fixed;
+      return apps.map((app) => {
+        const target = targets.get(app.name);
+        if (!target) throw new ConfigError(`app ${app.name} has no connection on target ${this.fixed!.name}`);
+        return { app, target: app.schema && !target.schema ? { ...target, schema: app.schema } : target };
+      });
+    }
     this.connections ??= new Connections(this.config, this.env, (line) => this.out.log(line), {
       embeddedAllowed: Boolean(this.global.embedded) || !productionLike(this.env),
     });

@@ -15,16 +15,20 @@ export class Output {
     readonly redact: Redactor,
     readonly json: boolean,
     readonly verbose: boolean,
+    /** The fleet target this output speaks for: on every log line, result line and document. */
+    readonly target?: string,
   ) {}
 
   /** A result line on stdout. */
   result(text: string): void {
-    this.stdout.write(this.redact(text) + '\n');
+    const line = this.target === undefined ? text : text.replace(/^/gm, `[${this.target}] `);
+    this.stdout.write(this.redact(line) + '\n');
   }
 
   /** One JSON document or JSON line on stdout. */
   document(value: unknown): void {
-    this.stdout.write(this.redact(JSON.stringify(value)) + '\n');
+    const tagged = this.target !== undefined && value && typeof value === 'object' && !Array.isArray(value) ? { target: this.target, ...value } : value;
+    this.stdout.write(this.redact(JSON.stringify(tagged)) + '\n');
   }
 
   log(text: string, fields: Fields = {}): void {

@@ -1,9 +1,10 @@
 import { ConfigError } from '@zdm/migrator';
 import type { CommandContext } from '../context';
+import { overFleet, type FleetFlags } from '../fleet/fleet-command';
 import { requireYesInProduction } from './production-guard';
-import { runMigrations, type RunOptions } from './run-migrations';
+import { onTarget, runMigrations, type RunOptions } from './run-migrations';
 
-export interface DownOptions extends RunOptions {
+export interface DownOptions extends RunOptions, FleetFlags {
   step?: string;
   to?: string;
   yes?: boolean;
@@ -17,5 +18,7 @@ export async function downCommand(ctx: CommandContext, options: DownOptions): Pr
   const step = options.step === undefined ? 1 : Number(options.step);
   if (!Number.isInteger(step) || step < 1) throw new ConfigError(`--step ${options.step}: expected a whole number of at least 1`);
   requireYesInProduction(ctx, 'down', options.yes);
-  return runMigrations(ctx, 'down', options, (engine) => engine.down({ app: apps[0].name, step, to: options.to }));
+  const down = (engine: Parameters<Parameters<typeof runMigrations>[3]>[0]) => engine.down({ app: apps[0].name, step, to: options.to });
+  const fleet = await overFleet(ctx, 'down', options, onTarget('down', options, down));
+  return fleet ?? runMigrations(ctx, 'down', options, down);
 }

@@ -1,6 +1,7 @@
 import { formatDuration } from '@zdm/db';
 import type { MigrationEngine, RunSummary } from '@zdm/migrator';
 import type { CommandContext } from '../context';
+import type { TargetResult } from '../fleet/fleet-run';
 import { jsonReporter, textReporter } from '../reporters/text.reporter';
 import { RunObserver } from '../run-observer';
 import { onStopSignals } from '../signals';
@@ -13,6 +14,24 @@ export interface RunOptions {
 
 /** Runs an engine command that changes the schema, with reporting, alerts, metrics and signals. */
 export async function runMigrations(ctx: CommandContext, command: string, options: RunOptions, work: (engine: MigrationEngine) => Promise<RunSummary>): Promise<number> {
+  return (await runMigrationsFor(ctx, command, options, work)).code;
+}
+
+/** One fleet target's run of the command: what the fleet's summary counts. */
+export function onTarget(command: string, options: RunOptions, work: (engine: MigrationEngine) => Promise<RunSummary>) {
+  return async (target: CommandContext): Promise<TargetResult> => {
+    const { code, summary } = await runMigrationsFor(target, command, options, work);
+    return { code, changed: summary.migrations.length, error: summary.error?.message.split('\n')[0] };
+  };
+}
+
+/** The same, with the run's summary. */
+export async function runMigrationsFor(
+  ctx: CommandContext,
+  command: string,
+  options: RunOptions,
+  work: (engine: MigrationEngine) => Promise<RunSummary>,
+): Promise<{ code: number; summary: RunSummary }> {
   const settings = ctx.settings(options.lockWait);
   const observer = new RunObserver(ctx, settings, { command, reportFile: options.report, metricsFile: options.metricsFile });
   const report = ctx.out.json ? jsonReporter(ctx.out) : textReporter(ctx.out);
@@ -29,7 +48,7 @@ export async function runMigrations(ctx: CommandContext, command: string, option
   }
   await observer.finish(summary);
   printSummary(ctx, command, summary);
-  return summary.error ? summary.error.exitCode : 0;
+  return { code: summary.error ? summary.error.exitCode : 0, summary };
 }
 
 function printSummary(ctx: CommandContext, command: string, summary: RunSummary): void {

@@ -1,8 +1,9 @@
 import { formatDuration } from '@zdm/db';
-import type { MigrationState } from '@zdm/migrator';
+import type { AppStatus, MigrationState } from '@zdm/migrator';
+import { overFleetQuietly, type FleetFlags } from '../fleet/fleet-command';
 import type { CommandContext } from '../context';
 
-export interface StatusOptions {
+export interface StatusOptions extends FleetFlags {
   exitCode?: boolean;
   strict?: boolean;
 }
@@ -12,47 +13,88 @@ const NOTES: Partial<Record<MigrationState, string>> = {
   missing: 'applied, but no file of this release has it (a newer release ran, or the file was deleted)',
 };
 
-/**
- * Every migration of every selected app: applied, pending, changed or missing. With --exit-code,
- * exit 6 while this release's own migrations are pending or changed (readiness, CI gates);
- * `missing` ones (a newer release's, in a rolling deploy) count only with --strict.
- */
-export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<number> {
+interface StatusReport {
+  apps: AppStatus[];
+  unready: { app: string; migration: string; state: MigrationState }[];
+}
+
+async function readStatus(ctx: CommandContext, options: StatusOptions): Promise<StatusReport> {
   const engine = await ctx.engine(ctx.settings(), 'status', undefined);
   const apps = await engine.status();
   const unreadyStates: MigrationState[] = options.strict ? ['pending', 'changed', 'missing'] : ['pending', 'changed'];
   const unready = apps.flatMap((a) => a.migrations.filter((m) => unreadyStates.includes(m.state)).map((m) => ({ app: a.app, migration: m.name, state: m.state })));
-  const { out } = ctx;
-  if (out.json) {
-    out.document({
-      ready: unready.length === 0,
-      unready,
-      apps: apps.map((a) => ({
-        app: a.app,
-        orm: a.orm,
-        database: a.database,
-        migrations: a.migrations.map(({ name, state, appliedAt, durationMs, transactional, partial, lastError }) => ({
-          name,
-          state,
-          appliedAt,
-          durationMs,
-          transactional,
-          ...(partial ? { partial, lastError } : {}),
-        })),
-      })),
-    });
-  } else {
-    const width = Math.max(0, ...apps.flatMap((a) => a.migrations.map((m) => m.name.length)));
-    for (const app of apps) {
-      out.result(`${app.app} (${app.orm}) ${app.database}`);
-      if (!app.migrations.length) out.result('  no migrations');
-      for (const m of app.migrations) {
-        const when = m.appliedAt ? `  ${m.appliedAt}` : '';
-        const took = m.durationMs !== null ? `  ${formatDuration(m.durationMs)}` : '';
-        const note = m.partial ? `  partial, last error: ${m.lastError ?? 'unknown'}` : NOTES[m.state] ? `  ${NOTES[m.state]}` : '';
-        out.result(`  ${m.state.padEnd(8)} ${m.name.padEnd(width)}${when}${took}${note}`.trimEnd());
-      }
+  return { apps, unready };
+}
+
+/** An app's entry in `status --json` (with its target over a fleet). */
+function appEntry(a: AppStatus, target?: string) {
+  return {
+    ...(target === undefined ? {} : { target }),
+    app: a.app,
+    orm: a.orm,
+    database: a.database,
+    migrations: a.migrations.map(({ name, state, appliedAt, durationMs, transactional, partial, lastError }) => ({
+      name,
+      state,
+      appliedAt,
+      durationMs,
+      transactional,
+      ...(partial ? { partial, lastError } : {}),
+    })),
+  };
+}
+
+function printStatusText(out: CommandContext['out'], apps: AppStatus[]): void {
+  const width = Math.max(0, ...apps.flatMap((a) => a.migrations.map((m) => m.name.length)));
+  for (const app of apps) {
+    out.result(`${app.app} (${app.orm}) ${app.database}`);
+    if (!app.migrations.length) out.result('  no migrations');
+    for (const m of app.migrations) {
+      const when = m.appliedAt ? `  ${m.appliedAt}` : '';
+      const took = m.durationMs !== null ? `  ${formatDuration(m.durationMs)}` : '';
+      const note = m.partial ? `  partial, last error: ${m.lastError ?? 'unknown'}` : NOTES[m.state] ? `  ${NOTES[m.state]}` : '';
+      out.result(`  ${m.state.padEnd(8)} ${m.name.padEnd(width)}${when}${took}${note}`.trimEnd());
     }
+  }
+}
+
+/**
+ * Every migration of every selected app: applied, pending, changed or missing. With --exit-code,
+ * exit 6 while this release's own migrations are pending or changed (readiness, CI gates);
+ * `missing` ones (a newer release's, in a rolling deploy) count only with --strict. Over a fleet,
+ * every target's, each app entry with its `target`; exit 6 if any target is behind.
+ */
+export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<number> {
+  const { out } = ctx;
+  const reports = new Map<string, { ctx: CommandContext; report: StatusReport }>();
+  const fleet = await overFleetQuietly(ctx, options, async (target) => {
+    reports.set(target.target!, { ctx: target, report: await readStatus(target, options) });
+    return { code: 0 };
+  });
+  if (fleet) {
+    const all = fleet.targets.filter((name) => reports.has(name)).map((name) => reports.get(name)!);
+    const unready = all.flatMap(({ ctx: t, report }) => report.unready.map((u) => ({ target: t.target, ...u })));
+    if (out.json) {
+      out.document({
+        ready: unready.length === 0 && fleet.failed.length === 0,
+        unready,
+        apps: all.flatMap(({ ctx: t, report }) => report.apps.map((a) => appEntry(a, t.target))),
+        ...(fleet.failed.length ? { failed: fleet.failed } : {}),
+      });
+    } else {
+      for (const { ctx: t, report } of all) printStatusText(t.out, report.apps);
+      const behind = [...new Set(unready.map((u) => u.target))];
+      out.result(behind.length ? `${behind.length} of ${fleet.targets.length} target(s) behind: ${behind.join(', ')}` : `all ${fleet.targets.length} target(s) current`);
+      for (const f of fleet.failed) out.result(`  unreadable ${f.target}: ${f.error}`);
+    }
+    if (fleet.failed.length) return 1;
+    return options.exitCode && unready.length ? 6 : 0;
+  }
+  const { apps, unready } = await readStatus(ctx, options);
+  if (out.json) {
+    out.document({ ready: unready.length === 0, unready, apps: apps.map((a) => appEntry(a)) });
+  } else {
+    printStatusText(out, apps);
   }
   return options.exitCode && unready.length ? 6 : 0;
 }

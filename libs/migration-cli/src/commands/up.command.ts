@@ -1,8 +1,9 @@
 import type { CommandContext } from '../context';
+import { overFleet, type FleetFlags } from '../fleet/fleet-command';
 import { planCommand } from './plan.command';
-import { runMigrations, type RunOptions } from './run-migrations';
+import { onTarget, runMigrations, type RunOptions } from './run-migrations';
 
-export interface UpOptions extends RunOptions {
+export interface UpOptions extends RunOptions, FleetFlags {
   to?: string;
   allowChanged?: boolean;
   revertOnFailure: boolean;
@@ -15,5 +16,7 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     ctx.out.log('DRY_RUN is set: showing the plan, executing nothing');
     return planCommand(ctx, { to: options.to });
   }
-  return runMigrations(ctx, 'up', options, (engine) => engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure, unsafeOk: options.unsafeOk }));
+  const up = (engine: Parameters<Parameters<typeof runMigrations>[3]>[0]) => engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure, unsafeOk: options.unsafeOk });
+  const fleet = await overFleet(ctx, 'up', options, onTarget('up', options, up));
+  return fleet ?? runMigrations(ctx, 'up', options, up);
 }

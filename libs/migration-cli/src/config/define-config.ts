@@ -1,5 +1,17 @@
 export type OrmKind = 'typeorm' | 'mikro-orm';
 
+/**
+ * Many databases (or schemas) for one app, a fleet of tenants. Each target is one run: its own run
+ * lock, run id, run log and revert.
+ */
+export type TargetsConfig =
+  /** An environment variable holding the targets' URLs, one a line or comma-separated; a target is named by its database. */
+  | { urls: string }
+  /** A query on a control database (`url`: the variable holding its URL) returning `name` and `url` columns. */
+  | { query: string; url: string }
+  /** A schema per tenant in the app's one database: a query returning the schema names (first column); each schema has its own history. */
+  | { schemas: string; url?: string };
+
 export interface AppConfig {
   /** The app's name: `--app <name>`, the run log, alerts. */
   name: string;
@@ -28,6 +40,8 @@ export interface AppConfig {
    * adopted project's old files don't block its first run (`init` writes the newest existing one).
    */
   lintBaseline?: string;
+  /** A fleet: the app's migrations run on every target instead of one database. */
+  targets?: TargetsConfig;
 }
 
 /** The linter's settings, for `lint`, `plan` and `up`'s gate. */

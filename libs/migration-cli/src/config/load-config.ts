@@ -11,6 +11,12 @@ import type { AppConfig, LintConfig, MigrateConfig } from './define-config';
 export { CONFIG_FILES, findConfig } from './find-config';
 
 const globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/i, 'an environment variable name');
+const targetsSchema = z.union([
+  z.object({ urls: envName }).strict(),
+  z.object({ query: z.string().min(1), url: envName }).strict(),
+  z.object({ schemas: z.string().min(1), url: envName.optional() }).strict(),
+]);
 const appSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _'),
@@ -24,6 +30,7 @@ const appSchema = z
     mikroOrmConfig: z.string().min(1).optional(),
     backfills: globs.optional(),
     lintBaseline: z.string().min(1).optional(),
+    targets: targetsSchema.optional(),
   })
   .strict();
 const configSchema = z

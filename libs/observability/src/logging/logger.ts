@@ -14,6 +14,8 @@ export interface LogBindings {
   runId?: string;
   app?: string;
   migration?: string;
+  /** The fleet target (tenant) a run is for. */
+  target?: string;
 }
 
 export interface LoggerOptions {
