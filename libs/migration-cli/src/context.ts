@@ -26,7 +26,7 @@ export class CommandContext {
   private connections?: Connections;
   private base?: BaseSettings;
   /** A fleet target's own context: its apps' connections, fixed. */
-  private fixed?: { name: string; targets: Map<string, ConnectionTarget> };
+  private fixed?: { name: string; targets: Map<string, ConnectionTarget>; tenantSchema?: string };
 
   private constructor(
     readonly runId: string,
@@ -78,13 +78,13 @@ export class CommandContext {
    * The context of one fleet target: the same config, env and streams, its own run id, its apps'
    * connections fixed to the target's, and its name on everything it prints.
    */
-  forTarget(name: string, targets: Map<string, ConnectionTarget>): CommandContext {
+  forTarget(name: string, targets: Map<string, ConnectionTarget>, tenantSchema?: string): CommandContext {
     const runId = randomUUID();
     const logger = createLogger({ env: this.env, redactor: this.out.redact, stream: this.streams.stderr, isTTY: this.streams.isTTY, verbose: this.global.verbose, bindings: { runId, target: name } });
     const out = new Output(this.streams.stdout, logger, this.out.redact, this.out.json, this.out.verbose, name);
     const context = new CommandContext(runId, this.streams, { ...this.global, app: [...targets.keys()] }, this.config, this.env, this.envFiles, out);
     context.base = this.base;
-    context.fixed = { name, targets };
+    context.fixed = { name, targets, tenantSchema };
     return context;
   }
 
@@ -106,7 +106,7 @@ export class CommandContext {
   async engine(settings: RunSettings, command: string, onEvent: EngineOptions['onEvent'], apps = this.apps()): Promise<MigrationEngine> {
     const connections = await this.connect(apps);
     return new MigrationEngine({
-      apps: connections.map(engineApp),
+      apps: connections.map((c) => engineApp(c, this.fixed?.tenantSchema)),
       settings: settings.engine,
       runId: this.runId,
       command,
@@ -115,6 +115,7 @@ export class CommandContext {
       onEvent,
       redact: this.out.redact,
       lint: this.config.lint,
+      runLockScope: this.fixed?.tenantSchema,
     });
   }
 

@@ -48,8 +48,9 @@ export class Connections {
 }
 
 /** The engine's view of an app: its adapter (loaded only for the ORMs in use) and its database. */
-export function engineApp({ app, target }: AppConnection): EngineApp {
+export function engineApp({ app, target }: AppConnection, tenantSchema?: string): EngineApp {
   const common = {
+    tenantSchema,
     app: app.name,
     url: target.url,
     schema: target.schema,

@@ -52,6 +52,8 @@ export interface EngineOptions {
   redact?: (text: string) => string;
   /** The lint gate's settings. */
   lint?: LintSettings;
+  /** A schema-per-tenant target's schema: its run lock is per schema, not per database. */
+  runLockScope?: string;
 }
 
 /**
@@ -194,6 +196,7 @@ export class MigrationEngine {
         aborted: () => this.signal !== undefined,
         onWaiting: (holder, waited) => this.emit({ type: 'lock.waiting', database: key, holder, waitedMs: waited }),
         redact: this.options.redact,
+        scope: this.options.runLockScope,
       });
       if (this.signal) throw new InterruptedError(this.signal);
       database.locked = true;
@@ -296,7 +299,7 @@ export class MigrationEngine {
     this.opened.clear();
     for (const database of this.databases.values()) {
       await database.monitor.close();
-      if (database.locked) await releaseRunLock(database.control).catch(() => undefined);
+      if (database.locked) await releaseRunLock(database.control, this.options.runLockScope).catch(() => undefined);
       await database.control.end().catch(() => undefined);
     }
     this.states.clear();

@@ -3,8 +3,19 @@ import { LockWaitTimeoutError } from './errors/lock-wait-timeout.error';
 import type { Blocker } from './types';
 import { describeBlockers, toBlocker } from './watchdog';
 
+import { createHash } from 'node:crypto';
+
 /** The advisory lock key of a migration run: one per database ('zdm', 'run'). */
 const KEY: [number, number] = [0x7a646d, 0x72756e];
+
+/**
+ * The run lock's key: the database's, or for a schema-per-tenant target one per schema, so tenants
+ * in one database migrate in parallel without racing each other.
+ */
+export function runLockKey(scope?: string): [number, number] {
+  if (scope === undefined) return KEY;
+  return [KEY[0], createHash('sha256').update(`run:${scope}`).digest().readInt32BE(0)];
+}
 
 const HOLDER_SQL = `
   select a.pid, a.application_name, a.state, a.query_start, a.xact_start, a.query,
@@ -35,15 +46,18 @@ export async function acquireRunLock(
     aborted?: () => boolean;
     /** Applied to the holder's query before it is cut for the message. */
     redact?: (text: string) => string;
+    /** A schema-per-tenant target's schema: the lock is that schema's, not the database's. */
+    scope?: string;
   },
 ): Promise<LockWait> {
+  const key = runLockKey(options.scope);
   const started = Date.now();
   let lastReport = -Infinity;
   for (;;) {
-    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', KEY);
+    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', key);
     if (rows[0].locked) return { waitedMs: Date.now() - started };
     const waitedMs = Date.now() - started;
-    const holder = await lockHolder(client);
+    const holder = await lockHolder(client, key);
     if (waitedMs >= options.waitMs) {
       throw new LockWaitTimeoutError(
         `the run lock on ${options.database} is still held by ${holder ? describeBlockers([holder], options.redact) : 'another run'} after ${Math.round(waitedMs / 1000)} s (--lock-wait): ` +
@@ -59,11 +73,11 @@ export async function acquireRunLock(
   }
 }
 
-async function lockHolder(client: Client): Promise<Blocker | undefined> {
-  const { rows } = await client.query(HOLDER_SQL, KEY);
+async function lockHolder(client: Client, key: [number, number]): Promise<Blocker | undefined> {
+  const { rows } = await client.query(HOLDER_SQL, key);
   return rows[0] ? toBlocker(rows[0]) : undefined;
 }
 
-export async function releaseRunLock(client: Client): Promise<void> {
-  await client.query('select pg_advisory_unlock($1, $2)', KEY);
+export async function releaseRunLock(client: Client, scope?: string): Promise<void> {
+  await client.query('select pg_advisory_unlock($1, $2)', runLockKey(scope));
 }

@@ -86,6 +86,11 @@ export interface AdapterOptions {
   url: string;
   /** The schema of the history table. */
   schema?: string;
+  /**
+   * A schema-per-tenant target's schema: the migration session's search_path starts with it, so the
+   * migrations' unqualified tables land in the tenant's schema.
+   */
+  tenantSchema?: string;
   files: string[];
   /** The ORM's history table, when not its default. */
   historyTable?: string;

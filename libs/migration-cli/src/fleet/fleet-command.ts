@@ -20,7 +20,7 @@ export async function overFleet(ctx: CommandContext, command: string, flags: Fle
   if (!targets.length) {
     ctx.out.log(`no target selected${flags.shard ? ` in shard ${flags.shard}` : ''}: nothing to do`);
   }
-  const outcomes = await runOverFleet(targets, flags, (t) => perTarget(ctx.forTarget(t.name, t.connections), t));
+  const outcomes = await runOverFleet(targets, flags, (t) => perTarget(ctx.forTarget(t.name, t.connections, t.tenantSchema), t));
   printFleetSummary(ctx, command, outcomes, { parallel: parallelOf(flags), durationMs: Date.now() - started });
   return outcomes.some((o) => o.state === 'failed') ? 1 : 0;
 }
@@ -36,7 +36,7 @@ export async function overFleetQuietly(
 ): Promise<{ targets: string[]; failed: { target: string; error: string }[] } | undefined> {
   const targets = await resolveFleet(ctx, ctx.apps(), flags);
   if (!targets) return undefined;
-  const outcomes = await runOverFleet(targets, { parallel: flags.parallel, continueOnError: true }, (t) => perTarget(ctx.forTarget(t.name, t.connections), t));
+  const outcomes = await runOverFleet(targets, { parallel: flags.parallel, continueOnError: true }, (t) => perTarget(ctx.forTarget(t.name, t.connections, t.tenantSchema), t));
   return { targets: targets.map((t) => t.name), failed: outcomes.filter((o) => o.state === 'failed').map((o) => ({ target: o.target, error: o.error ?? `exit ${o.code}` })) };
 }
 

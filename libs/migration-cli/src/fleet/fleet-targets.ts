@@ -11,6 +11,8 @@ export interface FleetTarget {
   name: string;
   /** App name → its connection on this target. */
   connections: Map<string, ConnectionTarget>;
+  /** A schema-per-tenant target's schema: its tables, its history and its run lock are that schema's. */
+  tenantSchema?: string;
 }
 
 export interface TargetSelection {
@@ -43,7 +45,7 @@ async function query(ctx: CommandContext, target: ConnectionTarget, sql: string,
 }
 
 /** The targets one app names in its config. */
-async function targetsOfApp(ctx: CommandContext, app: ResolvedApp, spec: TargetsConfig): Promise<{ name: string; target: ConnectionTarget }[]> {
+async function targetsOfApp(ctx: CommandContext, app: ResolvedApp, spec: TargetsConfig): Promise<{ name: string; target: ConnectionTarget; schema?: string }[]> {
   const key = `apps "${app.name}" targets`;
   if ('urls' in spec) {
     const raw = requiredVariable(ctx, spec.urls, 'targets.urls');
@@ -69,7 +71,7 @@ async function targetsOfApp(ctx: CommandContext, app: ResolvedApp, spec: Targets
   return rows
     .map((row) => Object.values(row)[0])
     .filter((schema): schema is string => typeof schema === 'string' && schema !== '')
-    .map((schema) => ({ name: schema, target: { ...base, schema } }));
+    .map((schema) => ({ name: schema, target: { ...base, schema }, schema }));
 }
 
 /** A stable shard of a name: the same name lands in the same shard on every machine and every run. */
@@ -102,8 +104,8 @@ export async function resolveFleet(ctx: CommandContext, apps: ResolvedApp[], sel
   }
   const byName = new Map<string, FleetTarget>();
   for (const app of fleetApps) {
-    for (const { name, target } of await targetsOfApp(ctx, app, app.targets!)) {
-      const entry = byName.get(name) ?? { name, connections: new Map() };
+    for (const { name, target, schema } of await targetsOfApp(ctx, app, app.targets!)) {
+      const entry: FleetTarget = byName.get(name) ?? { name, connections: new Map(), tenantSchema: schema };
       if (entry.connections.has(app.name)) throw new ConfigError(`app ${app.name}: two targets are named "${name}": give each tenant its own name (targets.query can select one)`);
       entry.connections.set(app.name, target);
       byName.set(name, entry);

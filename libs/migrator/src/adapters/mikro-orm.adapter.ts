@@ -70,7 +70,8 @@ export class MikroOrmAdapter implements OrmAdapter {
       return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? null };
     };
     const setUp = async () => {
-      if (this.options.schema) await query(`set search_path to ${quoteIdent(this.options.schema)}, public`);
+      const schema = this.options.tenantSchema ?? this.options.schema;
+      if (schema) await query(`set search_path to ${quoteIdent(schema)}, public`);
     };
     await setUp();
     const [{ pid }] = (await query('select pg_backend_pid() as pid')).rows as { pid: number }[];

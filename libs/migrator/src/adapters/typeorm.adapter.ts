@@ -4,7 +4,7 @@ import { ConfigError } from '../errors/config.error';
 import type { SchemaDiff } from '../generator';
 import { exportedClasses, migrationFiles, requireModule } from '../module-loader';
 import type { AdapterOptions, AppliedRecord, Direction, LoadedMigration, MigrationFile, MigrationSession, OrmAdapter, Queryable, StatementSink } from '../types';
-import { historyRows, qualifiedTable, readOverrides } from './adapter-support';
+import { historyRows, qualifiedTable, quoteIdent, readOverrides } from './adapter-support';
 
 export type TypeOrmAdapterOptions = AdapterOptions;
 
@@ -53,8 +53,13 @@ export class TypeOrmAdapter implements OrmAdapter {
       const result = await raw(sql, params, true);
       return { rows: (result.records ?? []) as Record<string, unknown>[], rowCount: result.affected ?? null };
     };
+    // only for a tenant's schema: TypeORM's own CLI leaves search_path alone, and so do we otherwise
+    const setUp = async () => {
+      if (this.options.tenantSchema) await query(`set search_path to ${quoteIdent(this.options.tenantSchema)}, public`);
+    };
+    await setUp();
     const [{ pid }] = (await query('select pg_backend_pid() as pid')).rows as { pid: number }[];
-    return { pid, query, reset: async () => void (await query('reset all')) };
+    return { pid, query, reset: async () => (await query('reset all'), await setUp()) };
   }
 
   files(): MigrationFile[] {

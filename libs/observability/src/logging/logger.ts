@@ -34,10 +34,12 @@ const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 't
 
 /** One readable line: the message, with the level in front only when it needs attention. */
 function prettyLine(json: string): string {
-  const entry = JSON.parse(json) as { level: string; msg?: string; err?: { message?: string } };
+  const entry = JSON.parse(json) as { level: string; msg?: string; err?: { message?: string }; target?: string };
   const prefix = entry.level === 'warn' || entry.level === 'error' || entry.level === 'fatal' ? `${entry.level}: ` : '';
   const message = entry.msg || entry.err?.message || '';
-  return `${prefix}${message}`;
+  // a fleet's targets run side by side: each line says whose it is
+  const target = entry.target === undefined ? '' : `[${entry.target}] `;
+  return `${target}${prefix}${message}`;
 }
 
 /**
