@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runMigrate } from '../support/cli';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database';
+import { startHttpSink } from '../support/http-sink';
 
 const MIGRATIONS = join(ROOT, 'apps/payments/migrations/*.ts');
 const TRIGGER = [
@@ -153,5 +154,34 @@ describe('a fleet: one app, many tenant databases (or schemas)', () => {
     }
     expect(await historyRows(db, 'initech')).toBe(-1);
     expect(await db.query(`select 1 from pg_class where relname = 'chargebacks' and relnamespace = 'public'::regnamespace`)).toEqual([]);
+  });
+
+  it('metrics: one set for the fleet by default (no target label), per target with --metrics-target-label; reports and alerts name their target', async () => {
+    await createTenants(3);
+    for (const sql of TRIGGER) await tenants[2].query(sql);
+    const sink = await startHttpSink();
+    try {
+      const fleet = await migrate(['up', '--continue-on-error', '--metrics-file', join(dir, 'fleet.prom'), '--report', join(dir, 'report.json')], { ALERT_WEBHOOK_URL: `${sink.url}/hook` });
+      expect(fleet.code).toBe(1);
+      const text = readFileSync(join(dir, 'fleet.prom'), 'utf8');
+      // two tenants' two migrations, and the failing tenant's first one, applied then reverted
+      expect(text).toContain('migrations_total{app="payments",status="succeeded",direction="up"} 5');
+      expect(text).toContain('migrations_total{app="payments",status="succeeded",direction="down"} 1');
+      expect(text).toContain('migrations_failed_total{app="payments",direction="up"} 1');
+      expect(text).not.toContain('target=');
+      // a tenant failed: no "last success" for the fleet
+      expect(text).not.toMatch(/^migration_last_success_timestamp_seconds\{/m);
+      for (const t of tenants) expect(JSON.parse(readFileSync(join(dir, `report.${t.name}.json`), 'utf8'))).toMatchObject({ target: t.name, command: 'up' });
+      const alert = sink.received.map((r) => JSON.parse(r.body)).find((b) => b.kind === 'migration_failed');
+      expect(alert).toMatchObject({ target: tenants[2].name, app: 'payments' });
+
+      await tenants[2].query('drop event trigger refuse_alter');
+      const labelled = await migrate(['up', '--metrics-target-label', '--metrics-file', join(dir, 'own.prom')]);
+      expect(labelled.code).toBe(0);
+      expect(existsSync(join(dir, 'own.prom'))).toBe(false);
+      expect(readFileSync(join(dir, `own.${tenants[2].name}.prom`), 'utf8')).toMatch(new RegExp(`migrations_total\\{app="payments",status="succeeded",direction="up",target="${tenants[2].name}"\\} 2`));
+    } finally {
+      await sink.close();
+    }
   });
 });

@@ -74,7 +74,8 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
       command
         .option('--canary <k>', 'run k targets first; stop if any of them fails')
         .option('--stages <waves>', 'run in ordered waves, e.g. 1,10%,100%: each starts when the previous one succeeded')
-        .option('--continue-on-error', 'go on with the other targets after one fails (default: start no new ones)');
+        .option('--continue-on-error', 'go on with the other targets after one fails (default: start no new ones)')
+        .option('--metrics-target-label', "give each target's series a target label, pushed and written per target (default: one set for the fleet)");
     }
     return command;
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { envValue, loadEnv, type ConnectionTarget, type Env } from '@zdm/db';
 import { ConfigError, MigrationEngine, type EngineOptions } from '@zdm/migrator';
-import { createLogger, createRedactor } from '@zdm/observability';
+import { createLogger, createRedactor, type MigrationMetrics } from '@zdm/observability';
 import { findConfig, loadConfig, type LoadedConfig, type ResolvedApp } from './config/load-config';
 import { EDGE_VARIABLES } from './edge-variables';
 import { Output } from './output';
@@ -69,6 +69,9 @@ export class CommandContext {
     return this.config.apps.filter((a) => names.includes(a.name));
   }
 
+  /** The registry a fleet's targets count into, published once by the fleet; undefined with --metrics-target-label. */
+  fleetMetrics?: MigrationMetrics;
+
   /** The fleet target this context runs for, if any. */
   get target(): string | undefined {
     return this.fixed?.name;
@@ -78,13 +81,14 @@ export class CommandContext {
    * The context of one fleet target: the same config, env and streams, its own run id, its apps'
    * connections fixed to the target's, and its name on everything it prints.
    */
-  forTarget(name: string, targets: Map<string, ConnectionTarget>, tenantSchema?: string): CommandContext {
+  forTarget(name: string, targets: Map<string, ConnectionTarget>, tenantSchema?: string, fleetMetrics?: MigrationMetrics): CommandContext {
     const runId = randomUUID();
     const logger = createLogger({ env: this.env, redactor: this.out.redact, stream: this.streams.stderr, isTTY: this.streams.isTTY, verbose: this.global.verbose, bindings: { runId, target: name } });
     const out = new Output(this.streams.stdout, logger, this.out.redact, this.out.json, this.out.verbose, name);
     const context = new CommandContext(runId, this.streams, { ...this.global, app: [...targets.keys()] }, this.config, this.env, this.envFiles, out);
     context.base = this.base;
     context.fixed = { name, targets, tenantSchema };
+    context.fleetMetrics = fleetMetrics;
     return context;
   }
 

@@ -39,13 +39,16 @@ export class RunObserver {
     private readonly options: ObserverOptions,
   ) {
     this.alerter = createAlerter(ctx.env, { redactor: ctx.out.redact, log: (line) => ctx.out.warn(line) });
-    this.metrics = createMetrics();
+    // a fleet's targets count into one registry, published once for the fleet, unless each target
+    // is asked to carry its own `target` label (--metrics-target-label)
+    this.metrics = ctx.fleetMetrics ?? createMetrics();
+    if (ctx.target !== undefined && !ctx.fleetMetrics) this.metrics.registry.setDefaultLabels({ target: ctx.target });
   }
 
   private alert(event: Omit<AlertEvent, 'env' | 'host' | 'gitSha' | 'ciRunUrl' | 'runId'>): void {
     if (!this.alerter.channels.length) return;
     this.pending.push(
-      this.alerter.send({ ...event, env: this.settings.envName, host: this.settings.host, gitSha: this.settings.gitSha, ciRunUrl: ciRunUrl(this.ctx.env), runId: this.ctx.runId }),
+      this.alerter.send({ ...event, target: this.ctx.target, env: this.settings.envName, host: this.settings.host, gitSha: this.settings.gitSha, ciRunUrl: ciRunUrl(this.ctx.env), runId: this.ctx.runId }),
     );
   }
 
@@ -114,6 +117,7 @@ export class RunObserver {
     if (summary.error instanceof LockWaitTimeoutError) this.alert({ kind: 'lock_wait_timeout', summary: 'a migration run gave up waiting for the run lock', error: summary.error.message });
     const report: RunReport = {
       runId: this.ctx.runId,
+      ...(this.ctx.target === undefined ? {} : { target: this.ctx.target }),
       command: this.options.command,
       env: this.settings.envName,
       status: summary.status,
@@ -123,19 +127,38 @@ export class RunObserver {
       migrations: this.rows,
       reverted: summary.reverted.map(({ app, migration }) => ({ app, migration })),
     };
-    if (this.options.command === 'up' && summary.status === 'ok') for (const app of this.ctx.apps()) this.metrics.runSucceeded(app.name);
+    // over a shared fleet registry, the fleet says when every target succeeded
+    if (this.options.command === 'up' && summary.status === 'ok' && !this.ctx.fleetMetrics) for (const app of this.ctx.apps()) this.metrics.runSucceeded(app.name);
     const work: Promise<unknown>[] = [...this.pending];
-    if (this.options.reportFile) work.push(writeRunReport(this.options.reportFile, report, this.ctx.out.redact));
+    if (this.options.reportFile) work.push(writeRunReport(perTarget(this.options.reportFile, this.ctx.target), report, this.ctx.out.redact));
     work.push(appendGithubSummary(this.ctx.env, report, this.ctx.out.redact));
-    if (this.ctx.env.PUSHGATEWAY_URL) {
-      work.push(
-        pushMetrics(this.metrics, this.ctx.env.PUSHGATEWAY_URL, undefined, undefined, { env: this.settings.envName, apps: this.ctx.apps().map((a) => a.name) }).then((r) => {
-          if (!r.ok) this.ctx.out.warn(`the metrics push to PUSHGATEWAY_URL failed: ${r.error}`);
-        }),
-      );
-    }
-    if (this.options.metricsFile) work.push(writeMetricsFile(this.metrics, this.options.metricsFile));
+    // a fleet's shared registry is published once, by the fleet
+    if (!this.ctx.fleetMetrics) work.push(publishMetrics(this.ctx, this.settings, this.metrics, this.options.metricsFile && perTarget(this.options.metricsFile, this.ctx.target)));
     const results = await Promise.allSettled(work);
     for (const r of results) if (r.status === 'rejected') this.ctx.out.warn(`${(r.reason as Error)?.message ?? r.reason}`);
   }
+}
+
+/** A fleet target's own file beside the one asked for: `report.json` → `report.<target>.json`. */
+export function perTarget(file: string, target: string | undefined): string {
+  if (target === undefined) return file;
+  const dot = file.lastIndexOf('.');
+  const slash = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
+  const safe = target.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return dot > slash + 1 ? `${file.slice(0, dot)}.${safe}${file.slice(dot)}` : `${file}.${safe}`;
+}
+
+/** Pushes to PUSHGATEWAY_URL (grouped by env, apps and, for a labelled fleet target, the target) and writes the metrics file. */
+export async function publishMetrics(ctx: CommandContext, settings: RunSettings, metrics: MigrationMetrics, metricsFile?: string): Promise<void> {
+  const work: Promise<unknown>[] = [];
+  if (ctx.env.PUSHGATEWAY_URL) {
+    work.push(
+      pushMetrics(metrics, ctx.env.PUSHGATEWAY_URL, undefined, undefined, { env: settings.envName, apps: ctx.apps().map((a) => a.name), target: ctx.fleetMetrics ? undefined : ctx.target }).then((r) => {
+        if (!r.ok) ctx.out.warn(`the metrics push to PUSHGATEWAY_URL failed: ${r.error}`);
+      }),
+    );
+  }
+  if (metricsFile) work.push(writeMetricsFile(metrics, metricsFile));
+  const results = await Promise.allSettled(work);
+  for (const r of results) if (r.status === 'rejected') ctx.out.warn(`${(r.reason as Error)?.message ?? r.reason}`);
 }

@@ -1,10 +1,16 @@
 import { formatDuration } from '@zdm/db';
+import { createMetrics } from '@zdm/observability';
 import type { CommandContext } from '../context';
+import { publishMetrics } from '../run-observer';
 import { parallelOf, runOverFleet, type FleetRunOptions, type TargetOutcome, type TargetResult } from './fleet-run';
 import { resolveFleet, type FleetTarget, type TargetSelection } from './fleet-targets';
 
 /** The fleet flags every fan-out command takes. */
-export interface FleetFlags extends TargetSelection, FleetRunOptions {}
+export interface FleetFlags extends TargetSelection, FleetRunOptions {
+  /** Each target's series carry a `target` label, pushed and written per target (cardinality is the user's choice). */
+  metricsTargetLabel?: boolean;
+  metricsFile?: string;
+}
 
 const VERB: Record<string, string> = { up: 'applied', down: 'reverted', revert: 'reverted' };
 
@@ -20,7 +26,13 @@ export async function overFleet(ctx: CommandContext, command: string, flags: Fle
   if (!targets.length) {
     ctx.out.log(`no target selected${flags.shard ? ` in shard ${flags.shard}` : ''}: nothing to do`);
   }
-  const outcomes = await runOverFleet(targets, flags, (t) => perTarget(ctx.forTarget(t.name, t.connections, t.tenantSchema), t));
+  // one registry for the whole fleet, published once, unless each target is to be labelled
+  const shared = flags.metricsTargetLabel ? undefined : createMetrics();
+  const outcomes = await runOverFleet(targets, flags, (t) => perTarget(ctx.forTarget(t.name, t.connections, t.tenantSchema, shared), t));
+  if (shared) {
+    if (command === 'up' && outcomes.every((o) => o.state === 'done' || o.state === 'current')) for (const app of ctx.apps()) shared.runSucceeded(app.name);
+    await publishMetrics(ctx, ctx.settings(), shared, flags.metricsFile);
+  }
   printFleetSummary(ctx, command, outcomes, { parallel: parallelOf(flags), durationMs: Date.now() - started });
   return outcomes.some((o) => o.state === 'failed') ? 1 : 0;
 }

@@ -14,6 +14,8 @@ export interface AlertEvent {
   kind: AlertKind;
   /** The deployment environment (ENV): production, staging... */
   env: string;
+  /** The fleet target (tenant) the run was for. */
+  target?: string;
   app?: string;
   migration?: string;
   /** A backfill job, for backfill alerts. */

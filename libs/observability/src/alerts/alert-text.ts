@@ -39,7 +39,7 @@ export function formatDuration(ms: number): string {
  */
 export function formatAlertText(event: AlertEvent): string {
   const lines = [`${alertTitle(event)} [${event.env}]: ${event.summary}`];
-  const subject = [event.app && `app ${event.app}`, event.migration && `migration ${event.migration}`, event.job && `job ${event.job}`].filter(Boolean).join(', ');
+  const subject = [event.target && `target ${event.target}`, event.app && `app ${event.app}`, event.migration && `migration ${event.migration}`, event.job && `job ${event.job}`].filter(Boolean).join(', ');
   if (subject) lines.push(subject);
   if (event.error) lines.push(`error: ${firstErrorLine(event.error)}`);
   const facts = [

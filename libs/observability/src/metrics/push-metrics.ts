@@ -18,6 +18,8 @@ export interface PushGrouping {
   env: string;
   /** The apps of the run: one push group per selection (`ledger+payments`). */
   apps: string[];
+  /** A fleet target's own group, when its series carry a `target` label. */
+  target?: string;
 }
 
 export async function pushMetrics(metrics: MigrationMetrics, pushgatewayUrl: string, job = 'zdm_migrate', timeoutMs = 5000, grouping?: PushGrouping): Promise<PushResult> {
@@ -30,7 +32,7 @@ export async function pushMetrics(metrics: MigrationMetrics, pushgatewayUrl: str
       timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       timer.unref();
     });
-    const groupings = grouping ? { env: grouping.env, app: [...grouping.apps].sort().join('+') } : undefined;
+    const groupings = grouping ? { env: grouping.env, app: [...grouping.apps].sort().join('+'), ...(grouping.target === undefined ? {} : { target: grouping.target }) } : undefined;
     await Promise.race([gateway.pushAdd({ jobName: job, groupings }), deadline]);
     return { ok: true };
   } catch (error) {

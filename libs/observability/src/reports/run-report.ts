@@ -18,6 +18,8 @@ export interface RunReportMigration {
 /** One run of a command, for machines (`--report`) and for the GitHub job summary. */
 export interface RunReport {
   runId: string;
+  /** The fleet target (tenant) of the run. */
+  target?: string;
   command: string;
   env: string;
   status: 'ok' | 'failed' | 'interrupted';
