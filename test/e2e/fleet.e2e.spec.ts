@@ -107,6 +107,11 @@ describe('a fleet: one app, many tenant databases (or schemas)', () => {
 
   it('--target and --targets-from pick tenants; an unknown one is refused (exit 2) naming it', async () => {
     await createTenants(3);
+    const plan = JSON.parse((await migrate(['plan', '--json', '--target', tenants[1].name, '--target', tenants[2].name])).stdout);
+    expect(plan.apps.map((a: { target: string; migrations: unknown[] }) => [a.target, a.migrations.length])).toEqual([
+      [tenants[1].name, 2],
+      [tenants[2].name, 2],
+    ]);
     const one = await migrate(['up', '--target', tenants[2].name]);
     expect(one.code).toBe(0);
     expect([await historyRows(tenants[0]), await historyRows(tenants[2])]).toEqual([-1, 2]);

@@ -119,8 +119,8 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
   program
     .command('plan')
     .description('the dry run: the exact SQL each pending migration would execute, executing none of it')
-    .option('--to <name>', 'plan up to this migration')
-    .action(async (options: { to?: string }) => withContext((ctx) => planCommand(ctx, options))());
+    .option('--to <name>', 'plan up to this migration');
+  fleetOptions(program.commands.at(-1)!, false).action(async (options: { to?: string }) => withContext((ctx) => planCommand(ctx, options))());
 
   program
     .command('generate')

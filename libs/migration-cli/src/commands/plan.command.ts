@@ -2,6 +2,7 @@ import { lintUnitOf, type AppPlan } from '@zdm/migrator';
 import { lintRun, placeInSource, type Finding } from '@zdm/migration-lint';
 import type { LintConfig } from '../config/define-config';
 import type { CommandContext } from '../context';
+import { overFleetQuietly, type FleetFlags } from '../fleet/fleet-command';
 
 export interface PlanWithFindings extends AppPlan {
   findings: Finding[];
@@ -32,13 +33,29 @@ export async function planWithFindings(ctx: CommandContext, to?: string, forLint
  * The dry run: per app and migration, the exact SQL it would execute and whether it runs in a
  * transaction. Executes none of it and takes no lock on an app table.
  */
-export async function planCommand(ctx: CommandContext, options: { to?: string }): Promise<number> {
+export async function planCommand(ctx: CommandContext, options: { to?: string } & FleetFlags): Promise<number> {
+  const planned = new Map<string, { ctx: CommandContext; plans: PlanWithFindings[] }>();
+  const fleet = await overFleetQuietly(ctx, options, async (target) => {
+    planned.set(target.target!, { ctx: target, plans: await planWithFindings(target, options.to) });
+    return { code: 0 };
+  });
+  if (fleet) {
+    const all = fleet.targets.filter((name) => planned.has(name)).map((name) => planned.get(name)!);
+    if (ctx.out.json) ctx.out.document({ apps: all.flatMap(({ ctx: t, plans }) => plans.map((p) => ({ target: t.target, ...p }))), ...(fleet.failed.length ? { failed: fleet.failed } : {}) });
+    else for (const { ctx: t, plans } of all) printPlan(t.out, plans);
+    for (const f of fleet.failed) ctx.out.error(`${f.target}: ${f.error}`);
+    return fleet.failed.length ? 1 : 0;
+  }
   const plans = await planWithFindings(ctx, options.to);
-  const { out } = ctx;
-  if (out.json) {
-    out.document({ apps: plans });
+  if (ctx.out.json) {
+    ctx.out.document({ apps: plans });
     return 0;
   }
+  printPlan(ctx.out, plans);
+  return 0;
+}
+
+function printPlan(out: CommandContext['out'], plans: PlanWithFindings[]): void {
   plans.forEach((plan, i) => {
     if (i > 0) out.result('');
     if (!plan.migrations.length) {
@@ -59,5 +76,4 @@ export async function planCommand(ctx: CommandContext, options: { to?: string })
       for (const f of plan.findings.filter((x) => x.migration === m.name)) out.result(`-- ${f.severity} ${f.rule}: ${f.message} Fix: ${f.fix}`);
     }
   });
-  return 0;
 }

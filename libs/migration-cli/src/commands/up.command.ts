@@ -14,7 +14,7 @@ export interface UpOptions extends RunOptions, FleetFlags {
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<number> {
   if (ctx.settings(options.lockWait).dryRun) {
     ctx.out.log('DRY_RUN is set: showing the plan, executing nothing');
-    return planCommand(ctx, { to: options.to });
+    return planCommand(ctx, options);
   }
   const up = (engine: Parameters<Parameters<typeof runMigrations>[3]>[0]) => engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure, unsafeOk: options.unsafeOk });
   const fleet = await overFleet(ctx, 'up', options, onTarget('up', options, up));
