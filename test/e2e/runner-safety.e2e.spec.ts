@@ -24,6 +24,28 @@ describe('the runner under concurrency, failure and edits', () => {
     expect(await indexState(db, 'idx_ledger_entries_external_ref')).toBe('true');
   }, 150_000);
 
+  it('deploy pods queued for the run lock one after another only to find nothing to do: waiters behind a run of the same release leave without it', async () => {
+    expect((await runMigrate(['up'], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+    // a run of this release holds the lock (say, still writing its report): the next pods start
+    const holder = new Client({ connectionString: db.url, application_name: 'zdm-migrate holder' });
+    await holder.connect();
+    try {
+      await holder.query(`select pg_advisory_lock(${0x7a646d}, ${0x72756e})`);
+      const results = await Promise.all(Array.from({ length: 6 }, () => runMigrate(['up', '--json', '--lock-wait', '30s'], { env: { DATABASE_URL: db.url }, timeoutMs: 60_000 })));
+      expect(results.map((r) => r.code)).toEqual(Array(6).fill(0));
+      const events = results.map((r) => r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string }).map((e) => e.type));
+      for (const types of events) {
+        expect(types).toContain('lock.unneeded');
+        expect(types).not.toContain('lock.acquired');
+      }
+      // the lock was never free: none of them waited for it to be
+      expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(20_000);
+    } finally {
+      await holder.end();
+    }
+    // with something pending, a waiter still waits for the lock: nothing runs without it
+  });
+
   it('a reader that closes the output pipe does not stop the run: every migration applied, exit 0', async () => {
     const run = startMigrate(['up', '--json'], { env: { DATABASE_URL: db.url } });
     // closed before the CLI has started: each line it writes to stdout meets EPIPE

@@ -176,7 +176,11 @@ export class MigrationEngine {
 
   // ---- connections -------------------------------------------------------------------------
 
-  private async openDatabases(lock: boolean): Promise<void> {
+  /**
+   * Connects to every database first, then takes their run locks one by one in a fixed order.
+   * Returns false when a lock was not needed: another run held it and `unneeded` found nothing left.
+   */
+  private async openDatabases(lock: boolean, unneeded?: () => Promise<boolean>): Promise<boolean> {
     const targets = new Map<string, DatabaseTarget>();
     for (const app of this.options.apps) targets.set(databaseKey(app.target), app.target);
     // a fixed order (host, port, database), so two runs over the same databases never deadlock
@@ -189,16 +193,25 @@ export class MigrationEngine {
       const database: Database = { target, control, monitor, serverVersion, runLog: new RunLog(control, target.schema), locked: false };
       this.databases.set(key, database);
       await assertSessionPinned(control, target);
-      if (!lock) continue;
-      const { waitedMs } = await acquireRunLock(control, {
+    }
+    if (!lock) return true;
+    for (const [key] of ordered) {
+      const database = this.databases.get(key)!;
+      const { control } = database;
+      const { waitedMs, unneeded: skipped } = await acquireRunLock(control, {
         database: key,
         waitMs: this.options.settings.lockWaitMs,
         aborted: () => this.signal !== undefined,
         onWaiting: (holder, waited) => this.emit({ type: 'lock.waiting', database: key, holder, waitedMs: waited }),
         redact: this.options.redact,
         scope: this.options.runLockScope,
+        unneeded,
       });
       if (this.signal) throw new InterruptedError(this.signal);
+      if (skipped) {
+        this.emit({ type: 'lock.unneeded', database: key, waitedMs });
+        return false;
+      }
       database.locked = true;
       control.on('end', () => {
         if (this.closing || this.lockLost) return;
@@ -209,6 +222,23 @@ export class MigrationEngine {
       await database.runLog.ensure();
       const abandoned = await database.runLog.markAbandoned();
       if (abandoned.length) this.emit({ type: 'runs.abandoned', database: key, runs: abandoned });
+    }
+    return true;
+  }
+
+  /**
+   * Whether this release has nothing left to apply (up to `to`) and nothing changed, read without
+   * the lock, as a waiter asks while another run holds it.
+   */
+  private async nothingLeft(to?: string): Promise<boolean> {
+    for (const database of this.databases.values()) if (await database.runLog.revertInProgress()) return false;
+    const states: AppState[] = [];
+    try {
+      for (const app of this.options.apps) states.push(await this.openApp(app, false));
+      const changed = states.some((s) => s.migrations.some((m) => this.stateOf(s, m).state === 'changed'));
+      return !changed && [...this.pendingOf(states, to).values()].every((p) => p.length === 0);
+    } finally {
+      for (const s of states) this.states.delete(s.app.name);
     }
   }
 
@@ -274,8 +304,11 @@ export class MigrationEngine {
   /** Runs what the adapter emits as it is, on the app's session. */
   private readonly directSink: StatementSink = async (statement, execute) => (await execute(statement.sql, statement.params)).result;
 
-  private async openAll(lock: boolean): Promise<AppState[]> {
-    await this.openDatabases(lock);
+  /** The apps' states; undefined when `unneeded` let the run leave without the lock. */
+  private async openAll(lock: boolean): Promise<AppState[]>;
+  private async openAll(lock: boolean, unneeded: () => Promise<boolean>): Promise<AppState[] | undefined>;
+  private async openAll(lock: boolean, unneeded?: () => Promise<boolean>): Promise<AppState[] | undefined> {
+    if (!(await this.openDatabases(lock, unneeded))) return undefined;
     const states: AppState[] = [];
     for (const app of this.options.apps) states.push(await this.openApp(app, lock));
     return states;
@@ -498,7 +531,9 @@ export class MigrationEngine {
 
   async up(options: { to?: string; allowChanged?: boolean; revertOnFailure?: boolean; unsafeOk?: boolean } = {}): Promise<RunSummary> {
     return this.runCommand(async (summary) => {
-      const states = await this.openAll(true);
+      // a waiter behind a run of the same release leaves once that run has applied everything
+      const states = await this.openAll(true, () => this.nothingLeft(options.to));
+      if (!states) return;
       await this.recordBaselines(states);
       const changed = states.flatMap((s) => s.migrations.filter((m) => this.stateOf(s, m).state === 'changed').map((m) => ({ app: s.app.name, name: m.name })));
       if (changed.length && !options.allowChanged) throw new ChangedMigrationError(changed);

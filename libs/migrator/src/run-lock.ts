@@ -28,6 +28,8 @@ const HOLDER_SQL = `
 
 export interface LockWait {
   waitedMs: number;
+  /** True when the lock was not taken because `unneeded` said there is nothing left to do. */
+  unneeded?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -48,12 +50,21 @@ export async function acquireRunLock(
     redact?: (text: string) => string;
     /** A schema-per-tenant target's schema: the lock is that schema's, not the database's. */
     scope?: string;
+    /**
+     * Asked, without the lock, while another run holds it: true when everything this run would do
+     * is done already (the holder runs the same release), so the waiter leaves instead of queueing
+     * for a lock only to find nothing to do.
+     */
+    unneeded?: () => Promise<boolean>;
   },
 ): Promise<LockWait> {
   const key = runLockKey(options.scope);
   const started = Date.now();
   let lastReport = -Infinity;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
+    // after a wait, look first: the holder may have finished everything this run would do, and a
+    // waiter that took the freed lock would only hold up the next one to find nothing to do
+    if (attempt > 0 && (await options.unneeded?.())) return { waitedMs: Date.now() - started, unneeded: true };
     const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', key);
     if (rows[0].locked) return { waitedMs: Date.now() - started };
     const waitedMs = Date.now() - started;

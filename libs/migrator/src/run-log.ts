@@ -114,6 +114,13 @@ export class RunLog {
    * Marks the runs left `running` by a process that died (kill -9, a lost node) as `abandoned`,
    * with the time. Called by the holder of the run lock: no other run can be running then.
    */
+  /** Whether a run is reverting right now (a down or revert holds the lock): what it leaves applied is not settled. */
+  async revertInProgress(): Promise<boolean> {
+    if (!(await this.exists())) return false;
+    const { rows } = await this.client.query(`select 1 from ${this.table} where status = 'running' and direction = 'down' limit 1`);
+    return rows.length > 0;
+  }
+
   async markAbandoned(): Promise<{ app: string; migration: string; runId: string }[]> {
     const { rows } = await this.client.query(
       `update ${this.table} set status = 'abandoned', finished_at = now(),

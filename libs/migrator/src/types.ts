@@ -153,6 +153,8 @@ export type EngineEvent =
   | { type: 'run.started'; runId: string; command: string; apps: string[] }
   | { type: 'lock.waiting'; database: string; holder?: Blocker; waitedMs: number }
   | { type: 'lock.acquired'; database: string; waitedMs: number }
+  /** Another run held the lock and, read without it, nothing of this release is left to apply. */
+  | { type: 'lock.unneeded'; database: string; waitedMs: number }
   | { type: 'migration.started'; app: string; migration: string; direction: Direction; transactional: boolean }
   | { type: 'statement.finished'; app: string; migration: string; position: number; sql: string; durationMs: number; rowCount: number | null; skipped?: boolean }
   | { type: 'statement.slow'; app: string; migration: string; sql: string; elapsedMs: number; waitEvent: string | null; blockers: Blocker[]; progress?: IndexBuildProgress }

@@ -16,6 +16,9 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
       case 'lock.waiting':
         out.log(`waiting for the run lock on ${event.database}, held by ${event.holder ? describeBlockers([event.holder], out.redact) : 'another run'} (${formatDuration(event.waitedMs)} so far)`);
         break;
+      case 'lock.unneeded':
+        out.log(`another run held the run lock on ${event.database} and has applied everything of this release: nothing to do (${formatDuration(event.waitedMs)})`);
+        break;
       case 'lock.acquired':
         if (event.waitedMs > 500) out.log(`run lock on ${event.database} taken after ${formatDuration(event.waitedMs)}`);
         else out.debug(`run lock on ${event.database} taken`);
