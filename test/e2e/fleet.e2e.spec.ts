@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runMigrate } from '../support/cli';
@@ -188,5 +188,30 @@ describe('a fleet: one app, many tenant databases (or schemas)', () => {
     } finally {
       await sink.close();
     }
+  });
+
+  it('lint over a fleet: the pending migrations of every target, each finding once with the targets it holds on', async () => {
+    await createTenants(2);
+    const migrations = join(dir, 'migrations');
+    cpSync(join(ROOT, 'apps/payments/migrations'), migrations, { recursive: true });
+    writeFileSync(
+      join(migrations, '202401151100__chargebacks_index_status.ts'),
+      `import type { MigrationInterface, QueryRunner } from 'typeorm';
+export class ChargebacksIndexStatus1705316400000 implements MigrationInterface {
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('CREATE INDEX idx_chargebacks_status ON chargebacks (status)');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX idx_chargebacks_status');
+  }
+}
+`,
+    );
+    writeFileSync(config(), JSON.stringify({ apps: [{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped', targets: { urls: 'TENANT_DATABASE_URLS' } }] }));
+    expect((await migrate(['up', '--to', '202401151000__chargebacks_add_utr_reported_at'])).code).toBe(0);
+    const lint = await migrate(['lint', '--json']);
+    expect(lint.code).toBe(5);
+    const { findings } = JSON.parse(lint.stdout);
+    expect(findings).toEqual([expect.objectContaining({ rule: 'require-concurrent-index-creation', app: 'payments', targets: tenants.map((t) => t.name) })]);
   });
 });

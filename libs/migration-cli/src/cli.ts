@@ -5,7 +5,7 @@ import { checkCommand } from './commands/check.command';
 import { downCommand } from './commands/down.command';
 import { generateCommand } from './commands/generate.command';
 import { initCommand } from './commands/init.command';
-import { LINT_FORMATS, lintCommand } from './commands/lint.command';
+import { LINT_FORMATS, lintCommand, type LintOptions } from './commands/lint.command';
 import { planCommand } from './commands/plan.command';
 import { revertCommand } from './commands/revert.command';
 import { statusCommand, type StatusOptions } from './commands/status.command';
@@ -138,8 +138,8 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
     .description('find locking hazards in the SQL migrations emit: the files given, those changed since a git ref, else the pending ones (exit 5 on an error finding)')
     .argument('[paths...]', 'migration files (TypeScript or compiled, either ORM: linted by the SQL they emit) or .sql files')
     .option('--since <git-ref>', 'lint the migration files the branch added or changed since it left this ref (a three-dot diff)')
-    .addOption(new Option('--format <format>', 'text, json, github (annotations) or sarif (2.1.0)').choices([...LINT_FORMATS]))
-    .action(async (paths: string[], options: { format?: string; since?: string }) => withContext((ctx) => lintCommand(ctx, paths, options))());
+    .addOption(new Option('--format <format>', 'text, json, github (annotations) or sarif (2.1.0)').choices([...LINT_FORMATS]));
+  fleetOptions(program.commands.at(-1)!, false).action(async (paths: string[], options: LintOptions) => withContext((ctx) => lintCommand(ctx, paths, options))());
 
   program
     .command('backfill')

@@ -12,6 +12,8 @@ export type Format = (typeof LINT_FORMATS)[number];
 /** A finding as `lint` reports it: where it is (a file relative to the repository root) and which app. */
 export interface ReportedFinding extends Finding {
   app?: string;
+  /** Over a fleet: the targets where the pending migration draws this finding. */
+  targets?: string[];
 }
 
 /** Each rule's page (the problem and the safe way), shipped with the lint package. */
@@ -127,7 +129,8 @@ export function reportFindings(findings: ReportedFinding[], format: Format, what
       break;
     default:
       for (const f of findings) {
-        out.result(`${f.file ?? f.migration}:${f.line ?? 1}: ${f.severity} ${f.rule}: ${f.message}\n  fix: ${f.fix}\n  ${f.statement}\n  see ${relative(cwd, docsPage(f.rule))}`);
+        const where = f.targets ? `\n  on ${f.targets.length} target(s): ${f.targets.join(', ')}` : '';
+        out.result(`${f.file ?? f.migration}:${f.line ?? 1}: ${f.severity} ${f.rule}: ${f.message}\n  fix: ${f.fix}\n  ${f.statement}${where}\n  see ${relative(cwd, docsPage(f.rule))}`);
       }
       out.result(`${findings.length} finding(s) (${errors} error(s)) in ${what}`);
   }

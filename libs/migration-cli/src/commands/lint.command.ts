@@ -4,12 +4,13 @@ import { ConfigError, lintUnitOf } from '@zdm/migrator';
 import { lintRun, placeInSource, type LintUnit } from '@zdm/migration-lint';
 import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
-import { planWithFindings } from './plan.command';
+import { overFleetQuietly, type FleetFlags } from '../fleet/fleet-command';
+import { planWithFindings, type PlanWithFindings } from './plan.command';
 import { git, LINT_FORMATS, reportFindings, sqlUnit, type Format, type ReportedFinding } from './lint-report';
 
 export { LINT_FORMATS, type ReportedFinding } from './lint-report';
 
-export interface LintOptions {
+export interface LintOptions extends FleetFlags {
   format?: string;
   since?: string;
 }
@@ -65,6 +66,35 @@ async function lintPaths(ctx: CommandContext, files: string[]): Promise<Reported
 }
 
 /**
+ * The pending migrations of every target of a fleet. One release's migrations draw the same
+ * findings on most targets: each finding is reported once, with the targets it holds on (a
+ * target's live catalog can make a difference, e.g. a check validated there already).
+ */
+async function lintFleet(ctx: CommandContext, options: LintOptions): Promise<{ findings: ReportedFinding[]; what: string } | undefined> {
+  const perTarget = new Map<string, PlanWithFindings[]>();
+  const fleet = await overFleetQuietly(ctx, options, async (target) => {
+    perTarget.set(target.target!, await planWithFindings(target, undefined, true));
+    return { code: 0 };
+  });
+  if (!fleet) return undefined;
+  if (fleet.failed.length) throw new ConfigError(`lint over the fleet: ${fleet.failed.map((f) => `${f.target}: ${f.error}`).join('; ')}`);
+  const byKey = new Map<string, ReportedFinding>();
+  let pending = 0;
+  for (const name of fleet.targets) {
+    for (const plan of perTarget.get(name) ?? []) {
+      pending += plan.migrations.length;
+      for (const f of plan.findings) {
+        const key = JSON.stringify([plan.app, f.file, f.line, f.rule, f.message]);
+        const seen = byKey.get(key) ?? { ...f, app: plan.app, targets: [] };
+        seen.targets!.push(name);
+        byKey.set(key, seen);
+      }
+    }
+  }
+  return { findings: [...byKey.values()], what: `${pending} pending migration(s) over ${fleet.targets.length} target(s)` };
+}
+
+/**
  * Lints the SQL migrations emit: the files given (TypeScript or compiled migrations of either ORM,
  * by the SQL they really emit; plain .sql files), those changed since a git ref, or else the
  * pending ones. Exit 5 when a finding is an error.
@@ -85,9 +115,14 @@ export async function lintCommand(ctx: CommandContext, paths: string[], options:
     findings = [];
     what = `the migration files changed since ${options.since} (none)`;
   } else {
-    const plans = await planWithFindings(ctx, undefined, true);
-    findings = plans.flatMap((p) => p.findings.map((f) => ({ ...f, app: p.app })));
-    what = `${plans.reduce((n, p) => n + p.migrations.length, 0)} pending migration(s)`;
+    const fleet = await lintFleet(ctx, options);
+    if (fleet) {
+      ({ findings, what } = fleet);
+    } else {
+      const plans = await planWithFindings(ctx, undefined, true);
+      findings = plans.flatMap((p) => p.findings.map((f) => ({ ...f, app: p.app })));
+      what = `${plans.reduce((n, p) => n + p.migrations.length, 0)} pending migration(s)`;
+    }
   }
   return reportFindings(findings, format, what, cwd, ctx.out);
 }
