@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Linting one .sql file of 1,000 migration statements, cold process: our `lint --format json` (with
 // this repository's migrate.config.ts, with a JSON config, and as a first run: without Node's
-// compile cache, which the CLI enables and the warm-up run fills), zod alone (the config's
+// compile cache, which the CLI enables and the warm-up run fills), valibot alone (the config's
 // validation), the lint library alone (lintSql in a bare node script, split into node start,
 // module load, parse and rules; both scripts use the compile cache as the CLI does) and squawk (the
 // npm package's `squawk`, and its native binary alone), all measured in this run. Goal: ours at or under squawk's wall time, within 2x its peak RSS. squawk comes from the
@@ -55,14 +55,14 @@ const file = join(dir, 'migration.sql');
 const sql = Array.from({ length: STATEMENTS }, (_, i) => statement(i)).join('\n') + '\n';
 writeFileSync(file, sql);
 const jsonConfig = join(dir, 'migrate.config.json');
-// zod, as the config's validation loads it: its share of the CLI's start-up
-const zodScript = join(dir, 'zod.cjs');
+// valibot, as the config's validation loads it: its share of the CLI's start-up
+const valibotScript = join(dir, 'valibot.cjs');
 writeFileSync(
-  zodScript,
+  valibotScript,
   `const rss = process.memoryUsage().rss;
 const t0 = performance.now();
 require('node:module').enableCompileCache(); // as the CLI does
-require('node:module').createRequire(${JSON.stringify(join(ROOT, 'libs/migration-cli/package.json'))})('zod');
+require('node:module').createRequire(${JSON.stringify(join(ROOT, 'libs/migration-cli/package.json'))})('valibot');
 process.stdout.write(JSON.stringify({ ms: performance.now() - t0, rssMiB: (process.memoryUsage().rss - rss) / 1048576 }));
 `,
 );
@@ -110,7 +110,7 @@ const subjects = {
   'ours: lint --format json <file>': [[node, 'libs/migration-cli/dist/main.js', 'lint', '--format', 'json', file], [5]],
   'ours, JSON config: --config migrate.config.json lint ...': [[node, 'libs/migration-cli/dist/main.js', '--config', jsonConfig, 'lint', '--format', 'json', file], [5]],
   'ours, a first run: NODE_DISABLE_COMPILE_CACHE=1 lint ...': [[node, 'libs/migration-cli/dist/main.js', 'lint', '--format', 'json', file], [5], { NODE_DISABLE_COMPILE_CACHE: '1' }],
-  'zod alone: require in a bare node script': [[node, zodScript]],
+  'valibot alone: require in a bare node script': [[node, valibotScript]],
   'library alone: lintSql in a bare node script': [[node, libraryScript, file]],
   ...(squawk && {
     'squawk <file> (npm package: node wrapper + binary)': [[squawkWrapper, file], [1]],
@@ -122,7 +122,7 @@ const subjects = {
 const results = {};
 const phases = { load: [], parse: [], rules: [] };
 let counts;
-let zod;
+let valibot;
 try {
   for (const [argv, okCodes, env] of Object.values(subjects)) run(argv, okCodes, env); // warm the page cache (and the compile cache)
   for (let i = 0; i < runs; i++) {
@@ -135,7 +135,7 @@ try {
         for (const k of Object.keys(phases)) phases[k].push(p[k]);
         counts = { ...counts, statements: p.statements, libraryFindings: p.findings };
       }
-      if (name.startsWith('zod')) (zod ??= []).push(JSON.parse(r.stdout));
+      if (name.startsWith('valibot')) (valibot ??= []).push(JSON.parse(r.stdout));
       if (name.startsWith('ours:')) counts = { ...counts, oursFindings: JSON.parse(r.stdout).findings.length };
     }
   }
@@ -159,7 +159,7 @@ console.log(
   `where the library's time goes: node start ${fmt(nodeStart)} ms, module load (require + libpg-query WASM) ${fmt(load)} ms, parse ${fmt(parse)} ms, rules (lintSql on the parsed tree) ${fmt(rules)} ms, the rest (reading, output, exit) ${fmt(median(library.ms) - nodeStart - load - parse - rules)} ms`,
 );
 console.log(
-  `the CLI over the library: +${fmt(median(ours.ms) - median(library.ms))} ms, +${fmt(median(ours.rss) - median(library.rss), 1)} MiB; of which the TypeScript config (type-stripped by Node, from the compile cache) ${fmt(median(ours.ms) - median(oursJson.ms))} ms, ${fmt(median(ours.rss) - median(oursJson.rss), 1)} MiB; loading zod (the config's validation) ${fmt(median(zod.map((z) => z.ms)))} ms, ${fmt(median(zod.map((z) => z.rssMiB)), 1)} MiB; the rest is the config's globs, env files and the report`,
+  `the CLI over the library: +${fmt(median(ours.ms) - median(library.ms))} ms, +${fmt(median(ours.rss) - median(library.rss), 1)} MiB; of which the TypeScript config (type-stripped by Node, from the compile cache) ${fmt(median(ours.ms) - median(oursJson.ms))} ms, ${fmt(median(ours.rss) - median(oursJson.rss), 1)} MiB; loading valibot (the config's validation) ${fmt(median(valibot.map((x) => x.ms)))} ms, ${fmt(median(valibot.map((x) => x.rssMiB)), 1)} MiB; the rest is the config's globs, env files and the report`,
 );
 console.log(
   `a first run (an empty compile cache: every module compiled, the TypeScript config stripped by Node's own swc build): +${fmt(median(firstRun.ms) - median(ours.ms))} ms, +${fmt(median(firstRun.rss) - median(ours.rss), 1)} MiB over a repeated run`,

@@ -5,51 +5,112 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '@zdm/migrator/config-error';
 import { requireConfigModule, requireModule } from '@zdm/migrator/module-loader';
 import { RULES } from '@zdm/migration-lint';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { AppConfig, LintConfig, MigrateConfig } from './define-config';
 
 export { CONFIG_FILES, findConfig } from './find-config';
 
-const globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/i, 'an environment variable name');
-const targetsSchema = z.union([
-  z.object({ urls: envName }).strict(),
-  z.object({ query: z.string().min(1), url: envName }).strict(),
-  z.object({ schemas: z.string().min(1), url: envName.optional() }).strict(),
-]);
-const appSchema = z
-  .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _'),
-    orm: z.enum(['typeorm', 'mikro-orm']),
-    migrations: globs.optional(),
-    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/i, 'an environment variable name').optional(),
-    historyTable: z.string().min(1).optional(),
-    schema: z.string().min(1).optional(),
-    naming: z.enum(['timestamped', 'orm']).optional(),
-    dataSource: z.string().min(1).optional(),
-    mikroOrmConfig: z.string().min(1).optional(),
-    backfills: globs.optional(),
-    lintBaseline: z.string().min(1).optional(),
-    targets: targetsSchema.optional(),
-  })
-  .strict();
-const configSchema = z
-  .object({
-    apps: z.array(
-      appSchema.refine((app) => app.migrations || app.dataSource || app.mikroOrmConfig, {
-        message: 'list the migrations (globs or folders), or point dataSource / mikroOrmConfig at the ORM config that lists them',
-        path: ['migrations'],
-      }),
-    ).min(1, 'list at least one app'),
-    lint: z
-      .object({
-        rules: z.record(z.string(), z.enum(['error', 'warning', 'info', 'off'])).optional(),
-        pgVersion: z.number().int().min(13).max(18).optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+// valibot rather than zod: the config is validated on every command, and zod's core (all its
+// locales) takes ~50 ms and ~20 MiB to load; the messages below are the ones users have always seen
+
+/** The input's type as the messages name it: "array", "null", "NaN", "Infinity", a class name. */
+function received(input: unknown): string {
+  if (typeof input === 'number') return Number.isNaN(input) ? 'NaN' : Number.isFinite(input) ? 'number' : String(input);
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'array';
+  if (typeof input === 'object' && Object.getPrototypeOf(input) !== Object.prototype && 'constructor' in input && input.constructor) return (input.constructor as { name: string }).name;
+  return typeof input;
+}
+const expected = (type: string) => (issue: v.BaseIssue<unknown>) => `Invalid input: expected ${type}, received ${received(issue.input)}`;
+const oneOf = (values: readonly string[]) => `Invalid option: expected one of ${values.map((value) => JSON.stringify(value)).join('|')}`;
+const isObject = (input: unknown): input is Record<string, unknown> => typeof input === 'object' && input !== null && !Array.isArray(input);
+const isPlainObject = (input: unknown): input is Record<string, unknown> => isObject(input) && [Object.prototype, null].includes(Object.getPrototypeOf(input));
+
+/** An object with exactly these keys: a missing key reads as its value's error, unknown keys are listed together. */
+function strict<const E extends v.ObjectEntries>(entries: E) {
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isObject, expected('object')),
+    v.strictObject(entries, (issue) => {
+      const item = issue.path!.at(-1)!;
+      if (issue.expected !== 'never') return v.safeParse(entries[item.key as string], undefined).issues![0].message;
+      const unknown = Object.keys(item.input as object).filter((key) => !Object.hasOwn(entries, key));
+      return `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`;
+    }),
+  );
+}
+/** The unknown-keys issue: it is reported on the object itself, not on its first unknown key. */
+const isUnknownKeys = (issue: v.BaseIssue<unknown>) => issue.type === 'strict_object' && issue.expected === 'never';
+
+const text = () => v.pipe(v.string(expected('string')), v.minLength(1, 'Too small: expected string to have >=1 characters'));
+const globs = v.union([text(), v.pipe(v.array(text(), expected('array')), v.minLength(1, 'Too small: expected array to have >=1 items'))], 'Invalid input');
+const enumOf = <const T extends string>(values: readonly [T, ...T[]]) => v.picklist(values, oneOf(values));
+const envName = v.pipe(v.string(expected('string')), v.regex(/^[A-Z_][A-Z0-9_]*$/i, 'an environment variable name'));
+const targetsSchema = v.union(
+  [strict({ urls: envName }), strict({ query: text(), url: envName }), strict({ schemas: text(), url: v.optional(envName) })],
+  'use {"urls": "<VARIABLE>"}, {"query": "select name, url ...", "url": "<VARIABLE>"} or {"schemas": "select schema_name ..."}',
+);
+const appSchema = strict({
+  name: v.pipe(v.string(expected('string')), v.regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _')),
+  orm: v.picklist(['typeorm', 'mikro-orm'], (issue) => `unknown ORM ${JSON.stringify(issue.input)}; use "typeorm" or "mikro-orm"`),
+  migrations: v.optional(globs),
+  urlEnv: v.optional(v.pipe(v.string(expected('string')), v.regex(/^[A-Z_][A-Z0-9_]*$/i, 'an environment variable name'))),
+  historyTable: v.optional(text()),
+  schema: v.optional(text()),
+  naming: v.optional(enumOf(['timestamped', 'orm'])),
+  dataSource: v.optional(text()),
+  mikroOrmConfig: v.optional(text()),
+  backfills: v.optional(globs),
+  lintBaseline: v.optional(text()),
+  targets: v.optional(targetsSchema),
+});
+const levels = enumOf(['error', 'warning', 'info', 'off']);
+const rules = v.pipe(
+  v.custom<Record<string, unknown>>(isPlainObject, expected('record')),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const [key, value] of Object.entries(dataset.value)) {
+      if (key === '__proto__') continue;
+      const level = v.safeParse(levels, value);
+      if (!level.success) addIssue({ message: level.issues[0].message, input: value, path: [{ type: 'object', origin: 'value', input: dataset.value, key, value }] });
+    }
+  }),
+  v.transform((input) => Object.fromEntries(Object.entries(input).filter(([key]) => key !== '__proto__')) as Record<string, v.InferOutput<typeof levels>>),
+);
+const configSchema = strict({
+  apps: v.pipe(
+    v.array(
+      v.pipe(
+        appSchema,
+        // checked once every key has a value of the right type (a name that breaks its pattern, an
+        // empty string or an unknown key does not stop it)
+        v.rawCheck(({ dataset, addIssue }) => {
+          if (dataset.issues?.some((issue) => issue.kind === 'schema' && !isUnknownKeys(issue))) return;
+          const app = dataset.value as v.InferOutput<typeof appSchema>;
+          if (app.migrations || app.dataSource || app.mikroOrmConfig) return;
+          addIssue({
+            message: 'list the migrations (globs or folders), or point dataSource / mikroOrmConfig at the ORM config that lists them',
+            path: [{ type: 'object', origin: 'value', input: app, key: 'migrations', value: app.migrations }],
+          });
+        }),
+      ),
+      expected('array'),
+    ),
+    v.minLength(1, 'list at least one app'),
+  ),
+  lint: v.optional(
+    strict({
+      rules: v.optional(rules),
+      pgVersion: v.optional(
+        v.pipe(
+          v.custom<number>((input) => typeof input === 'number' && Number.isFinite(input), expected('number')),
+          v.custom<number>(Number.isInteger, 'Invalid input: expected int, received number'),
+          v.minValue(13, 'Too small: expected number to be >=13'),
+          v.maxValue(18, 'Too big: expected number to be <=18'),
+        ),
+      ),
+    }),
+  ),
+});
 
 export interface ResolvedApp extends AppConfig {
   /** The migration files, absolute. */
@@ -78,15 +139,11 @@ function readConfigFile(file: string): unknown {
   return module.default ?? module;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  const app = issue.path[0] === 'apps' && typeof issue.path[1] === 'number' ? (raw as MigrateConfig).apps?.[issue.path[1]]?.name : undefined;
+function describeIssue(issue: v.BaseIssue<unknown>, raw: unknown): string {
+  const keys = (issue.path ?? []).slice(0, isUnknownKeys(issue) ? -1 : undefined).map((item) => item.key);
+  const path = keys.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const app = keys[0] === 'apps' && typeof keys[1] === 'number' ? (raw as MigrateConfig).apps?.[keys[1]]?.name : undefined;
   const where = app ? `${path} (app "${app}")` : path || 'the config';
-  if (issue.code === 'invalid_value' && issue.path.at(-1) === 'orm') {
-    const value = issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey], raw);
-    return `${where}: unknown ORM ${JSON.stringify(value)}; use "typeorm" or "mikro-orm"`;
-  }
-  if (issue.code === 'unrecognized_keys') return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   return `${where}: ${issue.message}`;
 }
 
@@ -107,7 +164,7 @@ function expand(patterns: string | string[], rootDir: string, key: string, requi
  * The migrations an existing ORM config lists, for an app that points at it instead of listing
  * them: a TypeORM DataSource's `migrations` globs, a MikroORM config's `migrations.path` and `glob`.
  */
-function migrationsOfOrmConfig(app: z.infer<typeof appSchema>, rootDir: string, key: string): string[] {
+function migrationsOfOrmConfig(app: v.InferOutput<typeof appSchema>, rootDir: string, key: string): string[] {
   const source = app.orm === 'typeorm' ? app.dataSource : app.mikroOrmConfig;
   if (!source) throw new ConfigError(`${key}: list the migrations, or point ${app.orm === 'typeorm' ? 'dataSource' : 'mikroOrmConfig'} at the ORM config that lists them`);
   const module = requireModule(join(rootDir, source)) as Record<string, unknown>;
@@ -132,10 +189,10 @@ export function loadConfig(file: string): LoadedConfig {
   if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist: pass --config <path>, or run \`migrate init\` to write one`);
   const rootDir = dirname(resolve(file));
   const raw = readConfigFile(resolve(file));
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${file}: ${parsed.error.issues.map((i) => describeIssue(i, raw)).join('; ')}`);
+  const parsed = v.safeParse(configSchema, raw);
+  if (!parsed.success) throw new ConfigError(`${file}: ${parsed.issues.map((i) => describeIssue(i, raw)).join('; ')}`);
   const names = new Set<string>();
-  const apps = parsed.data.apps.map((app, index) => {
+  const apps = parsed.output.apps.map((app, index) => {
     if (names.has(app.name)) throw new ConfigError(`${file}: apps[${index}].name: two apps are named "${app.name}"`);
     names.add(app.name);
     for (const key of ['dataSource', 'mikroOrmConfig'] as const) {
@@ -149,7 +206,7 @@ export function loadConfig(file: string): LoadedConfig {
       backfillFiles: app.backfills ? expand(app.backfills, rootDir, `${file}: apps[${index}].backfills (app "${app.name}")`, false) : [],
     };
   });
-  const unknownRules = Object.keys(parsed.data.lint?.rules ?? {}).filter((id) => !RULES.some((r) => r.id === id));
+  const unknownRules = Object.keys(parsed.output.lint?.rules ?? {}).filter((id) => !RULES.some((r) => r.id === id));
   if (unknownRules.length) throw new ConfigError(`${file}: lint.rules: no rule named ${unknownRules.join(', ')}; the rules are ${RULES.map((r) => r.id).join(', ')}`);
-  return { file: resolve(file), rootDir, apps, lint: parsed.data.lint ?? {} };
+  return { file: resolve(file), rootDir, apps, lint: parsed.output.lint ?? {} };
 }
