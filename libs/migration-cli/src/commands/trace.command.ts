@@ -109,7 +109,7 @@ export async function traceCommand(ctx: CommandContext, paths: string[], options
           if (summary.error) throw new ConfigError(`${app}: the scratch database could not be brought to the target's state (applying its applied migrations up to ${to} failed): ${summary.error.message}`);
         }
       },
-      calibrationTarget: async () => (await server.create()).target,
+      calibrationDatabase: () => server.create(),
       sampleMs,
       lockTimeoutMs: settings.engine.lockTimeoutMs,
       statementTimeoutMs: settings.engine.migrationTimeoutMs,

@@ -21,8 +21,8 @@ export interface TraceOptions {
   apps: TraceApp[];
   /** Brings the scratch databases to the targets' state (our own runner, from empty); runs while the first write sample waits. */
   replay: () => Promise<void>;
-  /** A scratch database of its own for the calibration. */
-  calibrationTarget: () => Promise<DatabaseTarget>;
+  /** A scratch database of its own for the calibration, dropped after it. */
+  calibrationDatabase: () => Promise<{ target: DatabaseTarget; drop(): Promise<void> }>;
   /** The interval between the two write-rate samples. */
   sampleMs: number;
   /** Transactions on the target older than this are reported: the DDL would queue behind them. */
@@ -155,7 +155,8 @@ export async function traceRun(options: TraceOptions): Promise<TraceReport> {
     let t = performance.now();
     await options.replay();
     const replayMs = performance.now() - t;
-    const calibration = await calibrate(await options.calibrationTarget());
+    const calibrationDb = await options.calibrationDatabase();
+    const calibration = await calibrate(calibrationDb.target).finally(() => calibrationDb.drop().catch(() => undefined));
     options.log?.(`calibrated in ${calibration.durationMs} ms: rewrite ${(1 / calibration.rewriteMsPerByte / 1000).toFixed(0)} MB/s, scan ${(1 / calibration.scanMsPerByte / 1000).toFixed(0)} MB/s, index build ${(1 / calibration.indexMsPerRow).toFixed(0)} rows/ms`);
 
     t = performance.now();
