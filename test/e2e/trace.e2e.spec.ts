@@ -22,6 +22,11 @@ export class TraceCases1705316400000 implements MigrationInterface {
     await queryRunner.query(\`CREATE INDEX "idx_chargebacks_currency" ON "chargebacks" ("currency")\`);
     await queryRunner.query(\`CREATE TABLE "disputes" ("id" bigint PRIMARY KEY, "chargeback_id" bigint)\`);
     await queryRunner.query(\`ALTER TABLE "disputes" ADD CONSTRAINT "fk_disputes_chargeback" FOREIGN KEY ("chargeback_id") REFERENCES "chargebacks" ("id")\`);
+    await queryRunner.query(\`ALTER TABLE "chargebacks" ADD "memo" text\`);
+    await queryRunner.query(\`ALTER TABLE "chargebacks" ADD CONSTRAINT "chk_chargebacks_memo" CHECK ("memo" IS NOT NULL) NOT VALID\`);
+    await queryRunner.query(\`ALTER TABLE "chargebacks" VALIDATE CONSTRAINT "chk_chargebacks_memo"\`);
+    await queryRunner.query(\`ALTER TABLE "chargebacks" ALTER COLUMN "memo" SET NOT NULL\`);
+    await queryRunner.query(\`TRUNCATE "disputes"\`);
   }
 
   async down(): Promise<void> {}
@@ -165,6 +170,19 @@ describe('migrate plan --trace / migrate trace', () => {
     expect(lockOn(fk, 'chargebacks')).toBe('ShareRowExclusiveLock');
     expect(lockOn(fk, 'disputes')).toBe('ShareRowExclusiveLock');
 
+    // a validated CHECK (memo IS NOT NULL) proves the column: SET NOT NULL reads nothing
+    const validate = statement(/VALIDATE CONSTRAINT/);
+    expect(lockOn(validate, 'chargebacks')).toBe('ShareUpdateExclusiveLock');
+    expect(validate.scans).toEqual(['public.chargebacks']);
+    expect(validate.evidence.constraints).toEqual([expect.objectContaining({ name: 'chk_chargebacks_memo', validated: true, change: 'validated' })]);
+    const proven = statement(/"memo" SET NOT NULL/);
+    expect(proven.scans).toEqual([]);
+    expect(lockOn(proven, 'chargebacks')).toBe('AccessExclusiveLock');
+
+    const truncate = statement(/^TRUNCATE/);
+    expect(lockOn(truncate, 'disputes')).toBe('AccessExclusiveLock');
+    expect(truncate.rewrites).toEqual([]);
+
     const concurrent = statement(/CREATE INDEX CONCURRENTLY/);
     expect(concurrent.transactional).toBe(false);
     expect(concurrent.evidence.observedHow).toBe('second session');
@@ -208,7 +226,7 @@ describe('migrate plan --trace / migrate trace', () => {
       expect(result.code).toBe(0);
       const lines = result.stdout.trim().split('\n');
       const target = Number((await db.query<{ v: string }>(`select current_setting('server_version_num') as v`))[0].v.slice(0, 2));
-      expect(lines[0]).toMatch(new RegExp(`-- trace of 2 migration\\(s\\), 9 statement\\(s\\), on .* \\(PostgreSQL ${target}\\); observed on a scratch database \\(PostgreSQL (\\d+), embedded\\)`));
+      expect(lines[0]).toMatch(new RegExp(`-- trace of 2 migration\\(s\\), 14 statement\\(s\\), on .* \\(PostgreSQL ${target}\\); observed on a scratch database \\(PostgreSQL (\\d+), embedded\\)`));
       const scratchMajor = Number(/scratch database \(PostgreSQL (\d+)/.exec(lines[0])![1]);
       expect(lines.some((l) => l.startsWith('-- note: the scratch server is PostgreSQL'))).toBe(scratchMajor !== target);
       const dangerHeader = lines.findIndex((l) => l.startsWith('-- dangerous first:'));
@@ -217,8 +235,9 @@ describe('migrate plan --trace / migrate trace', () => {
       const dangerous = lines.slice(dangerHeader + 1, everyHeader);
       expect(dangerous[0]).toMatch(/^!! payments 202401151100__trace_cases #1: .*"amount_minor" TYPE numeric .*rewrites public\.chargebacks .*lock held ~\d+ (ms|s) \(estimate\).*lint: changing-column-type confirmed/);
       expect(dangerous.every((l) => l.startsWith('!! '))).toBe(true);
-      const every = lines.slice(everyHeader + 1, everyHeader + 10);
-      expect(every).toHaveLength(9);
+      const every = lines.slice(everyHeader + 1, everyHeader + 15);
+      expect(every).toHaveLength(14);
+      expect(every.every((l) => /^(!!|ok) payments /.test(l))).toBe(true);
       expect(every.find((l) => /CONCURRENTLY/.test(l))).toMatch(/^ok .*ShareUpdateExclusiveLock on public\.chargebacks \(blocks neither reads nor writes\)/);
       expect(result.stdout).toMatch(/202401151100__trace_cases runs in one transaction: until its COMMIT it holds .*AccessExclusiveLock on public\.chargebacks/);
       expect(result.stdout).toMatch(new RegExp(`-- waits: .*pid ${reader.pid} \\(nightly-report, active\\) has a transaction open for .*longer than the lock timeout: the DDL would queue behind it`));

@@ -74,6 +74,8 @@ async function snapshot(client: Client, inTransaction: boolean): Promise<Snapsho
   };
 }
 
+/** A relation named only by its OID: not visible to the session that read pg_locks, not a table the trace can size. */
+const isBareOid = (name: string) => /^\d+$/.test(name);
 const isTable = (relkind: string) => relkind === 'r' || relkind === 'p' || relkind === 'm';
 const isIndex = (relkind: string) => relkind === 'i' || relkind === 'I';
 
@@ -200,7 +202,7 @@ export class StatementObserver {
   private async locksOf(reader: Client, pid: number, before: Snapshot): Promise<PgLockRow[]> {
     const { rows } = await reader.query<{ pid: number; oid: string; relation: string | null; relkind: string | null; mode: string; granted: boolean }>(LOCKS_SQL, [pid]);
     // a relation the statement dropped has no pg_class row any more: its name is in the snapshot before
-    return rows.map((r) => ({ pid: r.pid, relation: r.relation ?? before.relations.get(Number(r.oid))?.name ?? r.oid, relkind: r.relkind ?? before.relations.get(Number(r.oid))?.relkind ?? null, mode: r.mode, granted: r.granted }));
+    return rows.map((r) => ({ pid: r.pid, oid: Number(r.oid), relation: r.relation ?? before.relations.get(Number(r.oid))?.name ?? r.oid, relkind: r.relkind ?? before.relations.get(Number(r.oid))?.relkind ?? null, mode: r.mode, granted: r.granted }));
   }
 
   private result(
@@ -216,6 +218,8 @@ export class StatementObserver {
   ): ObservedStatement {
     const b = before ?? { relations: new Map(), constraints: new Map(), seqScans: new Map() };
     const a = after ?? b;
+    // a relation the statement created is invisible to a watcher whose snapshot is older: named from the snapshot after
+    pgLocks = pgLocks.map((l) => (isBareOid(l.relation) && a.relations.has(l.oid) ? { ...l, relation: a.relations.get(l.oid)!.name, relkind: a.relations.get(l.oid)!.relkind } : l));
     const truncates = parsed.some((p) => p.kind === 'TruncateStmt');
     const relfilenodes: RelfilenodeChange[] = [];
     const indexes: IndexChange[] = [];
@@ -290,6 +294,3 @@ export class StatementObserver {
     };
   }
 }
-
-/** A relation named only by its OID: gone before the snapshot, not a table the trace can size. */
-const isBareOid = (name: string) => /^\d+$/.test(name);

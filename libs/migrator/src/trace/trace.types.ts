@@ -14,6 +14,8 @@ export interface ObservedLock {
 /** One `pg_locks` row of the statement's backend, as read. */
 export interface PgLockRow {
   pid: number;
+  /** pg_locks.relation. */
+  oid: number;
   relation: string;
   relkind: string | null;
   mode: string;
