@@ -105,6 +105,7 @@ export async function traceCommand(ctx: CommandContext, paths: string[], options
       apps: traceApps,
       replay: async () => {
         for (const [app, to] of replayTo) {
+          ctx.out.log(`${app}: bringing the scratch database to the target's state (its applied migrations up to ${to})`, { app });
           const summary = await scratch.engine('trace', undefined, [app]).up({ unsafeOk: true, allowChanged: true, revertOnFailure: false, to });
           if (summary.error) throw new ConfigError(`${app}: the scratch database could not be brought to the target's state (applying its applied migrations up to ${to} failed): ${summary.error.message}`);
         }

@@ -109,6 +109,8 @@ export class StatementObserver {
       await client.end().catch(() => undefined);
       throw error;
     });
+    // unqualified names in an app's migrations resolve in its schema, as on the app's own session
+    if (target.schema) await client.query(`select set_config('search_path', $1, false)`, [`"${target.schema.replace(/"/g, '""')}", public`]);
     const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
     return new StatementObserver(client, watcher, rows[0].pid, options.pgVersion, options.statementTimeoutMs);
   }
