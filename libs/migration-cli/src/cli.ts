@@ -98,7 +98,7 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
       .option('-y, --yes', 'confirm reverting with ENV=production'),
   ).action(async (options) => withContext((ctx) => revertCommand(ctx, options))());
 
-  // ---- trace: `plan --trace` and its alias `trace` ----------------------------------------------
+  // ---- trace and plan: `migrate trace` and `plan --trace` are one command -----------------------
   const traceOptions = (command: Command) =>
     command
       .argument('[paths...]', 'migration files of the configured apps to trace, as lint takes them (default: the pending migrations)')
@@ -112,8 +112,8 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
       .description("what each pending statement locks, rewrites and scans, observed on a scratch database at the target's schema, with the target's table sizes and write rates (read-only there)")
       .option('--to <name>', 'trace up to this migration'),
   ).action(traceAction);
-  // ---- end of trace ---------------------------------------------------------------------------
 
+  // `plan` takes the trace's paths and options, used only with --trace
   traceOptions(
     program
       .command('plan')
@@ -127,6 +127,7 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
     }
     return withContext((ctx) => planCommand(ctx, options))();
   });
+  // ---- end of trace and plan ------------------------------------------------------------------
 
   program
     .command('generate')
