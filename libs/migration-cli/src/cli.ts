@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '@zdm/migrator';
 import { createLogger, createRedactor } from '@zdm/observability';
 import { backfillCommand } from './commands/backfill.command';
 import { checkCommand } from './commands/check.command';
@@ -7,8 +8,10 @@ import { generateCommand } from './commands/generate.command';
 import { initCommand } from './commands/init.command';
 import { LINT_FORMATS, lintCommand, type LintOptions } from './commands/lint.command';
 import { planCommand } from './commands/plan.command';
+import type { FleetFlags } from './fleet/fleet-command';
 import { revertCommand } from './commands/revert.command';
 import { statusCommand, type StatusOptions } from './commands/status.command';
+import { TRACE_FORMATS, traceCommand, type TraceOptions } from './commands/trace.command';
 import { upCommand } from './commands/up.command';
 import { redactingStream } from './redacting-stream';
 import { CommandContext, type GlobalOptions, type Streams } from './context';
@@ -116,11 +119,39 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
   );
   fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => revertCommand(ctx, options))());
 
-  program
-    .command('plan')
-    .description('the dry run: the exact SQL each pending migration would execute, executing none of it')
-    .option('--to <name>', 'plan up to this migration');
-  fleetOptions(program.commands.at(-1)!, false).action(async (options: { to?: string }) => withContext((ctx) => planCommand(ctx, options))());
+  // ---- trace and plan: `migrate trace` and `plan --trace` are one command -----------------------
+  const traceOptions = (command: Command) =>
+    command
+      .argument('[paths...]', 'migration files of the configured apps to trace, as lint takes them (default: the pending migrations)')
+      .option('--scratch-url <url>', 'a server to create the scratch databases on (default: the embedded server)')
+      .option('--sample <duration>', 'the interval between the two write-rate samples of the target (default 2s)')
+      .addOption(new Option('--format <format>', 'text, json or github (a pull request comment or step summary)').choices([...TRACE_FORMATS]));
+  const traceAction = (paths: string[], options: TraceOptions) => withContext((ctx) => traceCommand(ctx, paths, options))();
+  traceOptions(
+    program
+      .command('trace')
+      .description("what each pending statement locks, rewrites and scans, observed on a scratch database at the target's schema, with the target's table sizes and write rates (read-only there)")
+      .option('--to <name>', 'trace up to this migration'),
+  ).action(traceAction);
+
+  // `plan` takes the trace's paths and options, used only with --trace
+  fleetOptions(
+    traceOptions(
+      program
+        .command('plan')
+        .description('the dry run: the exact SQL each pending migration would execute, executing none of it')
+        .option('--to <name>', 'plan up to this migration')
+        .option('--trace', 'observe each statement on a scratch database: its locks, rewrites and scans, with the live tables\' sizes (the same as `migrate trace`)'),
+    ),
+    false,
+  ).action(async (paths: string[], options: TraceOptions & FleetFlags & { trace?: boolean }) => {
+    if (options.trace) return traceAction(paths, options);
+    if (paths.length || options.scratchUrl || options.sample || options.format) {
+      throw new ConfigError('plan: paths, --scratch-url, --sample and --format go with --trace (migrate plan --trace, or migrate trace)');
+    }
+    return withContext((ctx) => planCommand(ctx, options))();
+  });
+  // ---- end of trace and plan ------------------------------------------------------------------
 
   program
     .command('generate')

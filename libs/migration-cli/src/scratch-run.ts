@@ -42,10 +42,10 @@ export class ScratchTargets {
    * target. The lint gate is the target's business: a scratch run builds, it does not judge, so
    * call `up({ unsafeOk: true })` on it.
    */
-  engine(command: string, onEvent?: EngineOptions['onEvent']): MigrationEngine {
+  engine(command: string, onEvent?: EngineOptions['onEvent'], only?: string[]): MigrationEngine {
     const settings = this.ctx.settings();
     return new MigrationEngine({
-      apps: this.apps.map(({ app, scratch }) => engineApp({ app, target: app.schema ? { ...scratch.target, schema: app.schema } : scratch.target })),
+      apps: this.apps.filter(({ app }) => !only || only.includes(app.name)).map(({ app, scratch }) => engineApp({ app, target: app.schema ? { ...scratch.target, schema: app.schema } : scratch.target })),
       settings: settings.engine,
       runId: this.ctx.runId,
       command,
@@ -55,6 +55,12 @@ export class ScratchTargets {
       redact: this.ctx.out.redact,
       lint: this.ctx.config.lint,
     });
+  }
+
+  /** The scratch database standing in for an app's target (with the app's history schema). */
+  targetOf(appName: string): ScratchDatabase['target'] | undefined {
+    const found = this.apps.find(({ app }) => app.name === appName);
+    return found && (found.app.schema ? { ...found.scratch.target, schema: found.app.schema } : found.scratch.target);
   }
 
   /** Drops the scratch databases. */

@@ -28,3 +28,8 @@ export * from './sql/analyze';
 export * from './types';
 export * from './watchdog';
 export * from './generator';
+export * from './trace/trace.types';
+export * from './trace/observe-statement';
+export * from './trace/target-catalog';
+export * from './trace/estimate';
+export * from './trace/trace';
