@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, ROOT, runMigrate } from '../support/cli';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const BIN = join(ROOT, 'libs/migration-cli/bin/zdm-migrate.js');
 const packageVersion = (JSON.parse(readFileSync(join(ROOT, 'libs/migration-cli/package.json'), 'utf8')) as { version: string }).version;
@@ -34,5 +35,74 @@ describe('the command line explains itself', () => {
     const result = await runMigrate(['--help']);
     expect(result.stdout).not.toContain('(default: [])');
     expect(result.stdout).toContain('--app <name>');
+  });
+});
+
+describe('tables for people', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('tables');
+  });
+  afterAll(() => db.drop());
+
+  const ESC = String.fromCharCode(27);
+  const ANSI = new RegExp(`${ESC}\\[`);
+  // the columns of a row, as the header placed them: each starts where its header starts
+  const starts = (line: string) => [...line.matchAll(/(?<=^|\s{2})\S/g)].map((m) => m.index);
+
+  it('status had no header row, unaligned columns and machine times', async () => {
+    const env = { DATABASE_URL: db.url, TZ: 'UTC' };
+    expect((await runMigrate(['up', '--app', 'payments', '--to', '202401150900__create_chargebacks'], { env })).code).toBe(0);
+    const result = await runMigrate(['status', '--app', 'payments'], { env });
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^payments \(typeorm\) /);
+    expect(lines[1]).toMatch(/^ {2}STATE {4}MIGRATION +APPLIED +TOOK {2}NOTE$/);
+    const applied = lines.filter((l) => l.includes(' applied '));
+    const pending = lines.filter((l) => l.includes(' pending '));
+    expect(applied.length).toBeGreaterThan(0);
+    expect(pending.length).toBeGreaterThan(0);
+    expect(applied[0]).toMatch(/ \d{4}-\d\d-\d\d \d\d:\d\d \((just now|\d+ min ago)\) +\d/);
+    expect(result.stdout).not.toMatch(/\d{4}-\d\d-\d\dT/);
+    const header = lines[1];
+    for (const line of applied) {
+      expect(line.indexOf(line.match(/\d{4}-\d\d/)![0])).toBe(header.indexOf('APPLIED'));
+      expect(line.match(/\d+(\.\d+)? m?s/)!.index! + line.match(/\d+(\.\d+)? m?s/)![0].length).toBe(header.indexOf('TOOK') + 4);
+    }
+    for (const line of pending) expect(starts(line).slice(0, 2)).toEqual(starts(header).slice(0, 2));
+    expect(result.stdout).not.toMatch(ANSI);
+    const json = JSON.parse((await runMigrate(['status', '--app', 'payments', '--json'], { env })).stdout);
+    expect(json.apps[0].migrations[0].appliedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('status ignored FORCE_COLOR: no colour for its states even when asked', async () => {
+    const env = { DATABASE_URL: db.url };
+    const forced = await runMigrate(['status', '--app', 'payments'], { env: { ...env, FORCE_COLOR: '1' } });
+    expect(forced.stdout).toMatch(ANSI);
+    expect(forced.stdout.replace(new RegExp(`${ESC}\\[\\d+m`, 'g'), '')).toMatch(/^ {2}STATE {4}MIGRATION/m);
+    const both = await runMigrate(['status', '--app', 'payments'], { env: { ...env, FORCE_COLOR: '1', NO_COLOR: '1' } });
+    expect(both.stdout).toMatch(ANSI); // FORCE_COLOR is the stronger ask, as in Node itself
+    const off = await runMigrate(['status', '--app', 'payments'], { env: { ...env, FORCE_COLOR: '0' } });
+    expect(off.stdout).not.toMatch(ANSI);
+  });
+
+  it('--verbose statement timings did not line up', async () => {
+    const result = await runMigrate(['up', '--app', 'payments', '--verbose'], { env: { DATABASE_URL: db.url } });
+    expect(result.code).toBe(0);
+    const timings = result.stderr.split('\n').filter((l) => /^ +(\d+(\.\d+)? m?s|skipped) +/.test(l));
+    expect(timings.length).toBeGreaterThan(1);
+    const sqlStart = (line: string) => line.search(/(?<=\S {2})[A-Za-z(]/);
+    expect(new Set(timings.map(sqlStart)).size).toBe(1);
+    const applied = result.stderr.split('\n').filter((l) => l.startsWith('applied '));
+    expect(new Set(applied.map((l) => l.search(/\d{6}__/))).size).toBe(1);
+  });
+
+  it('a usage error off a terminal was a JSON log line, not a plain one', async () => {
+    for (const args of [['up', '--frobnicate'], ['generate'], ['--app']]) {
+      const result = await runMigrate(args, { env: { LOG_FORMAT: undefined } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^error: /);
+      expect(result.stderr).not.toMatch(/^\{/m);
+    }
   });
 });

@@ -1,6 +1,8 @@
 import { formatDuration } from '@zdm/db';
 import type { MigrationState } from '@zdm/migrator';
+import { colorEnabled, palette } from '@zdm/observability';
 import type { CommandContext } from '../context';
+import { formatTable, formatWhen, type Cell } from '../reporters/table';
 
 export interface StatusOptions {
   exitCode?: boolean;
@@ -42,16 +44,23 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
       })),
     });
   } else {
-    const width = Math.max(0, ...apps.flatMap((a) => a.migrations.map((m) => m.name.length)));
+    const colors = palette(colorEnabled(ctx.env, Boolean((ctx.streams.stdout as NodeJS.WriteStream).isTTY)));
+    const paint: Record<MigrationState, (text: string) => string> = { applied: colors.green, pending: colors.yellow, changed: colors.red, missing: colors.red };
+    const now = new Date();
+    // one table for every app (a header row under each app's name), so the columns line up from one app to the next
+    const rows: Cell[][] = [['STATE', 'MIGRATION', 'APPLIED', 'TOOK', 'NOTE']];
     for (const app of apps) {
-      out.result(`${app.app} (${app.orm}) ${app.database}`);
-      if (!app.migrations.length) out.result('  no migrations');
       for (const m of app.migrations) {
-        const when = m.appliedAt ? `  ${m.appliedAt}` : '';
-        const took = m.durationMs !== null ? `  ${formatDuration(m.durationMs)}` : '';
-        const note = m.partial ? `  partial, last error: ${m.lastError ?? 'unknown'}` : NOTES[m.state] ? `  ${NOTES[m.state]}` : '';
-        out.result(`  ${m.state.padEnd(8)} ${m.name.padEnd(width)}${when}${took}${note}`.trimEnd());
+        const note = m.partial ? `partial, last error: ${m.lastError ?? 'unknown'}` : (NOTES[m.state] ?? '');
+        rows.push([{ text: m.state, paint: paint[m.state] }, m.name, m.appliedAt ? formatWhen(new Date(m.appliedAt), now) : '', m.durationMs !== null ? formatDuration(m.durationMs) : '', note]);
       }
+    }
+    const [header, ...lines] = formatTable(rows, { indent: '  ', right: [3] });
+    for (const app of apps) {
+      out.result(colors.bold(`${app.app} (${app.orm}) ${app.database}`));
+      if (!app.migrations.length) out.result('  no migrations');
+      else out.result(header);
+      for (const line of lines.splice(0, app.migrations.length)) out.result(line);
     }
   }
   return options.exitCode && unready.length ? 6 : 0;

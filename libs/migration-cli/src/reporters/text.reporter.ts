@@ -24,7 +24,8 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
         out.debug(`${event.app} ${event.migration} ${event.direction} (${event.transactional ? 'in a transaction' : 'outside a transaction'})`, at(event));
         break;
       case 'statement.finished':
-        out.debug(`  ${event.skipped ? 'skipped (done by an earlier attempt)' : `${formatDuration(event.durationMs)}${event.rowCount !== null ? `, ${event.rowCount} rows` : ''}`}  ${oneLine(out.redact(event.sql))}`, {
+        // fixed-width duration and row columns, so the statements of a run line up one under another
+        out.debug(`  ${(event.skipped ? 'skipped' : formatDuration(event.durationMs)).padStart(10)}  ${(event.rowCount !== null && !event.skipped ? `${event.rowCount} rows` : '').padStart(12)}  ${oneLine(out.redact(event.sql))}${event.skipped ? '  (done by an earlier attempt)' : ''}`, {
           ...at(event),
           durationMs: event.durationMs,
           rowCount: event.rowCount,
@@ -74,7 +75,7 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
         break;
       case 'migration.finished':
         out.log(
-          `${event.direction === 'up' ? 'applied ' : 'reverted'} ${event.app.padEnd(10)} ${event.migration}  ${formatDuration(event.durationMs)}` +
+          `${event.direction === 'up' ? 'applied ' : 'reverted'} ${event.app.padEnd(10)} ${formatDuration(event.durationMs).padStart(10)}  ${event.migration}` +
             `${event.retries ? ` (${event.retries} lock retr${event.retries > 1 ? 'ies' : 'y'})` : ''}`,
           { ...at(event), direction: event.direction, durationMs: event.durationMs, retries: event.retries },
         );
