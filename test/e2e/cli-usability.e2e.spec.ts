@@ -106,3 +106,23 @@ describe('tables for people', () => {
     }
   });
 });
+
+describe('run summaries', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('summary');
+  });
+  afterAll(() => db.drop());
+
+  it("down --json's summary said it reverted nothing", async () => {
+    const env = { DATABASE_URL: db.url };
+    expect((await runMigrate(['up', '--app', 'payments'], { env })).code).toBe(0);
+    const result = await runMigrate(['down', '--app', 'payments', '--step', '2', '--json'], { env });
+    expect(result.code).toBe(0);
+    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const summary = events.at(-1);
+    expect(summary).toMatchObject({ type: 'summary', command: 'down', status: 'ok', counts: { applied: 0, reverted: 2 } });
+    expect(summary.reverted.map((m: { migration: string }) => m.migration)).toEqual(['202401151000__chargebacks_add_utr_reported_at', '202401150900__create_chargebacks']);
+    expect(events.find((e) => e.type === 'run.finished')).toMatchObject({ applied: 0, reverted: 2 });
+  });
+});

@@ -726,7 +726,10 @@ export class MigrationEngine {
       await this.close();
     }
     summary.durationMs = Math.round(performance.now() - started);
-    this.emit({ type: 'run.finished', runId: summary.runId, status: summary.status, durationMs: summary.durationMs, applied: summary.migrations.length, reverted: summary.reverted.length });
+    // a down's migrations are reverted ones: count each by its direction, reverts after a failure included
+    const applied = summary.migrations.filter((m) => m.direction === 'up').length;
+    const reverted = summary.migrations.length - applied + summary.reverted.length;
+    this.emit({ type: 'run.finished', runId: summary.runId, status: summary.status, durationMs: summary.durationMs, applied, reverted });
     return summary;
   }
 }
