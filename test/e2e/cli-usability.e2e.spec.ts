@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, ROOT, runMigrate } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -124,5 +124,44 @@ describe('run summaries', () => {
     expect(summary).toMatchObject({ type: 'summary', command: 'down', status: 'ok', counts: { applied: 0, reverted: 2 } });
     expect(summary.reverted.map((m: { migration: string }) => m.migration)).toEqual(['202401151000__chargebacks_add_utr_reported_at', '202401150900__create_chargebacks']);
     expect(events.find((e) => e.type === 'run.finished')).toMatchObject({ applied: 0, reverted: 2 });
+  });
+});
+
+describe('init beside an existing config', () => {
+  let dir: string;
+  beforeEach(() => {
+    mkdirSync(join(ROOT, 'test/.tmp'), { recursive: true });
+    dir = mkdtempSync(join(ROOT, 'test/.tmp', 'init-'));
+    mkdirSync(join(dir, 'migrations'));
+    writeFileSync(join(dir, 'data-source.ts'), 'export default {};\n');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('init wrote migrate.config.json beside a migrate.config.ts, which then went on winning unseen', async () => {
+    writeFileSync(join(dir, 'migrate.config.ts'), 'export default { apps: [] };\n');
+    const refused = await runMigrate(['init'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/migrate\.config\.ts already exists: .*pass --force/);
+    expect(existsSync(join(dir, 'migrate.config.json'))).toBe(false);
+    const forced = await runMigrate(['init', '--force'], { cwd: dir });
+    expect(forced.code).toBe(0);
+    expect(existsSync(join(dir, 'migrate.config.json'))).toBe(true);
+    expect(forced.stderr).toMatch(/has migrate\.config\.ts, migrate\.config\.json: migrate\.config\.ts is read and migrate\.config\.json is ignored/);
+  });
+
+  it('init keeps an existing migrate.config.json unless --force', async () => {
+    writeFileSync(join(dir, 'migrate.config.json'), '{"apps": []}\n');
+    expect((await runMigrate(['init'], { cwd: dir })).code).toBe(2);
+    expect(readFileSync(join(dir, 'migrate.config.json'), 'utf8')).toBe('{"apps": []}\n');
+    expect((await runMigrate(['init', '--force'], { cwd: dir })).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'migrate.config.json'), 'utf8')).apps).toHaveLength(1);
+  });
+
+  it('a command did not say which of two config files it read', async () => {
+    const apps = [{ name: 'app', orm: 'typeorm', migrations: ['migrations'], dataSource: 'data-source.ts' }];
+    writeFileSync(join(dir, 'migrate.config.js'), `module.exports = ${JSON.stringify({ apps })};\n`);
+    writeFileSync(join(dir, 'migrate.config.json'), JSON.stringify({ apps }));
+    const result = await runMigrate(['status'], { cwd: dir, env: { DATABASE_URL: 'postgres://u@127.0.0.1:1/x' } });
+    expect(result.stderr).toMatch(/warn: .* has migrate\.config\.js, migrate\.config\.json: migrate\.config\.js is read and migrate\.config\.json is ignored/);
   });
 });

@@ -8,7 +8,7 @@ import { RULES } from '@zdm/migration-lint';
 import { z } from 'zod';
 import type { AppConfig, LintConfig, MigrateConfig } from './define-config';
 
-export { CONFIG_FILES, findConfig } from './find-config';
+export { CONFIG_FILES, configsIn, findConfig, whichConfigWins } from './find-config';
 
 const globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const appSchema = z
