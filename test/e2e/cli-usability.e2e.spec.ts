@@ -165,3 +165,30 @@ describe('init beside an existing config', () => {
     expect(result.stderr).toMatch(/warn: .* has migrate\.config\.js, migrate\.config\.json: migrate\.config\.js is read and migrate\.config\.json is ignored/);
   });
 });
+
+describe('lint text for people', () => {
+  let dir: string;
+  beforeAll(() => {
+    mkdirSync(join(ROOT, 'test/.tmp'), { recursive: true });
+    dir = mkdtempSync(join(ROOT, 'test/.tmp', 'lint-text-'));
+    writeFileSync(join(dir, 'hazards.sql'), 'create index i on t (a);\nalter table t alter column a set not null;\ncreate index concurrently j on t (b);\n');
+    writeFileSync(join(dir, 'safe.sql'), 'create index concurrently k on t (c);\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['the .sql quick path', (files: string[]) => files],
+    ['the full command', (files: string[]) => ['--verbose', ...files]],
+  ])('lint text ended with "N finding(s) (N error(s))", counting no warnings (%s)', async (_, args) => {
+    const result = await runMigrate(['lint', ...args([join(dir, 'hazards.sql')])]);
+    expect(result.code).toBe(5);
+    const file = 'test/.tmp/' + dir.split('/').pop() + '/hazards.sql';
+    expect(result.stdout).toContain(`${file}:1: error require-concurrent-index-creation: `);
+    expect(result.stdout).toContain(`${file}:2: warning setting-not-null: `);
+    expect(result.stdout).toMatch(/^ {2}see libs\/migration-lint\/docs\/rules\/require-concurrent-index-creation\.md$/m);
+    expect(existsSync(join(ROOT, 'libs/migration-lint/docs/rules/require-concurrent-index-creation.md'))).toBe(true);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('2 findings in 1 file: 1 error, 1 warning');
+    const clean = await runMigrate(['lint', ...args([join(dir, 'safe.sql'), join(dir, 'safe.sql')])]);
+    expect({ code: clean.code, stdout: clean.stdout }).toEqual({ code: 0, stdout: 'no findings in 2 files\n' });
+  });
+});

@@ -9,6 +9,8 @@ import { git, LINT_FORMATS, reportFindings, sqlUnit, type Format, type ReportedF
 
 export { LINT_FORMATS, type ReportedFinding } from './lint-report';
 
+const pendingCount = (n: number) => `${n} pending migration${n === 1 ? '' : 's'}`;
+
 export interface LintOptions {
   format?: string;
   since?: string;
@@ -80,14 +82,14 @@ export async function lintCommand(ctx: CommandContext, paths: string[], options:
   let what: string;
   if (files.length) {
     findings = await lintPaths(ctx, files);
-    what = `${files.length} file(s)`;
+    what = `${files.length} file${files.length === 1 ? '' : 's'}`;
   } else if (options.since) {
     findings = [];
     what = `the migration files changed since ${options.since} (none)`;
   } else {
     const plans = await planWithFindings(ctx, undefined, true);
     findings = plans.flatMap((p) => p.findings.map((f) => ({ ...f, app: p.app })));
-    what = `${plans.reduce((n, p) => n + p.migrations.length, 0)} pending migration(s)`;
+    what = pendingCount(plans.reduce((n, p) => n + p.migrations.length, 0));
   }
   return reportFindings(findings, format, what, cwd, ctx.out);
 }
