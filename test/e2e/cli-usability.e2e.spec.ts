@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, ROOT, runMigrate } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { scratchProject } from '../support/scratch-project';
 
 const BIN = join(ROOT, 'libs/migration-cli/bin/zdm-migrate.js');
 const packageVersion = (JSON.parse(readFileSync(join(ROOT, 'libs/migration-cli/package.json'), 'utf8')) as { version: string }).version;
@@ -190,5 +191,60 @@ describe('lint text for people', () => {
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('2 findings in 1 file: 1 error, 1 warning');
     const clean = await runMigrate(['lint', ...args([join(dir, 'safe.sql'), join(dir, 'safe.sql')])]);
     expect({ code: clean.code, stdout: clean.stdout }).toEqual({ code: 0, stdout: 'no findings in 2 files\n' });
+  });
+});
+
+describe('checksum --accept', () => {
+  let db: TestDatabase;
+  let project: ReturnType<typeof scratchProject>;
+  beforeAll(async () => {
+    db = await createTestDatabase('accept');
+    project = scratchProject('accept');
+    project.writeConfig([{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped' }]);
+  });
+  afterAll(async () => {
+    project.remove();
+    await db.drop();
+  });
+  const run = (...args: string[]) => runMigrate(['--config', join(project.dir, 'migrate.config.json'), ...args], { env: { DATABASE_URL: db.url } });
+
+  it('a comment added to an applied migration left it changed for good, with no way to accept the edit', async () => {
+    expect((await run('up', '--to', '202401150900__create_chargebacks')).code).toBe(0);
+    appendFileSync(join(project.migrations, '202401150900__create_chargebacks.ts'), '\n// why the table has no foreign key: see the design doc\n');
+    const before = await run('status', '--json');
+    expect(JSON.parse(before.stdout).apps[0].migrations[0]).toMatchObject({ name: '202401150900__create_chargebacks', state: 'changed' });
+    const refused = await run('up');
+    expect(refused.stderr).toMatch(/migrate checksum --accept 202401150900__create_chargebacks/);
+
+    const notChanged = await run('checksum', '--accept', '202401151000__chargebacks_add_utr_reported_at');
+    expect(notChanged.code).toBe(2);
+    expect(notChanged.stderr).toMatch(/payments\/202401151000__chargebacks_add_utr_reported_at is pending, not changed: there is no edit to accept/);
+    const unknown = await run('checksum', '--accept', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/checksum --accept nope: payments has no migration file of that name/);
+
+    const accepted = await run('checksum', '--accept', '202401150900__create_chargebacks', '--json');
+    expect(accepted.code).toBe(0);
+    const { accepted: rows } = JSON.parse(accepted.stdout);
+    expect(rows).toEqual([
+      expect.objectContaining({ app: 'payments', migration: '202401150900__create_chargebacks', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), previous: expect.stringMatching(/^[0-9a-f]{64}$/), acceptedBy: expect.any(String) }),
+    ]);
+    expect(rows[0].checksum).not.toBe(rows[0].previous);
+    const log = await db.query<{ direction: string; actor: string; checksum: string }>(`select direction, actor, checksum from migration_runs where migration = '202401150900__create_chargebacks' order by id`);
+    expect(log.map((r) => r.direction)).toEqual(['up', 'accept']);
+    expect(log[1]).toMatchObject({ actor: rows[0].acceptedBy, checksum: rows[0].checksum });
+
+    const after = JSON.parse((await run('status', '--json')).stdout).apps[0].migrations[0];
+    expect(after).toMatchObject({ state: 'applied', appliedAt: JSON.parse(before.stdout).apps[0].migrations[0].appliedAt });
+    expect((await run('status', '--exit-code', '--app', 'payments')).code).toBe(6); // the other one is still pending
+    expect((await run('checksum', '--accept', '202401150900__create_chargebacks')).code).toBe(2); // accepted once: not changed any more
+    expect((await run('up')).code).toBe(0);
+  });
+
+  it('checksum --help explains when to accept an edit', async () => {
+    const help = await run('checksum', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--accept <name>/);
+    expect(help.stdout).toMatch(/changes nothing\s+that runs/);
   });
 });

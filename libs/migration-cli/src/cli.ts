@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createLogger, createRedactor } from '@zdm/observability';
 import { backfillCommand } from './commands/backfill.command';
 import { checkCommand } from './commands/check.command';
+import { checksumCommand, type ChecksumOptions } from './commands/checksum.command';
 import { downCommand } from './commands/down.command';
 import { generateCommand } from './commands/generate.command';
 import { initCommand } from './commands/init.command';
@@ -115,6 +116,23 @@ export async function runCli(argv: string[], streams: Partial<Streams> & { name?
       .description('revert every migration the most recent up run applied, across apps, newest first')
       .option('-y, --yes', 'confirm reverting with ENV=production'),
   ).action(async (options) => withContext((ctx) => revertCommand(ctx, options))());
+
+  program
+    .command('checksum')
+    .description("accept an applied migration's edited file (a comment, whitespace): record its checksum so status shows it applied, running nothing")
+    .requiredOption('--accept <name>', 'the changed migration to accept (repeatable); refused unless status shows it changed', collect)
+    .option('--lock-wait <duration>', 'how long to wait for another run to finish (e.g. 30s, 10m)')
+    .addHelpText(
+      'after',
+      `
+An applied migration whose file was edited shows "changed" in status, and up refuses to run
+(exit 2) until the file is restored or the edit accepted. Accept only an edit that changes nothing
+that runs; anything else belongs in a new migration. The run log keeps who accepted it (git
+user.email, else the OS user) and when.
+
+Example: migrate checksum --accept 202401150900__create_chargebacks --app payments`,
+    )
+    .action(async (options: ChecksumOptions) => withContext((ctx) => checksumCommand(ctx, options))());
 
   program
     .command('plan')
