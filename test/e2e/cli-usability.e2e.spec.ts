@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, ROOT, runMigrate } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -246,5 +246,54 @@ describe('checksum --accept', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--accept <name>/);
     expect(help.stdout).toMatch(/changes nothing\s+that runs/);
+  });
+});
+
+describe('the PG* variables, read as libpq reads them', () => {
+  let db: TestDatabase;
+  let project: ReturnType<typeof scratchProject>;
+  beforeAll(async () => {
+    db = await createTestDatabase('pgvars');
+    project = scratchProject('pgvars');
+    project.writeConfig([{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped' }]);
+  });
+  afterAll(async () => {
+    project.remove();
+    await db.drop();
+  });
+
+  const writeEnv = (extra: string[] = []) => {
+    const url = new URL(db.url);
+    writeFileSync(join(project.dir, '.pgpass'), `${url.hostname}:${url.port}:*:${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}\n`);
+    chmodSync(join(project.dir, '.pgpass'), 0o600);
+    writeFileSync(
+      join(project.dir, '.env'),
+      [`PGHOST=${url.hostname}`, `PGPORT=${url.port}`, `PGUSER=${decodeURIComponent(url.username)}`, `PGDATABASE=${url.pathname.slice(1)}`, `PGPASSFILE=${join(project.dir, '.pgpass')}`, ...extra].join('\n') + '\n',
+    );
+  };
+  const status = () => runMigrate(['--config', join(project.dir, 'migrate.config.json'), 'status', '--json'], { env: {} });
+
+  it('a password in the .pgpass file PGPASSFILE names was not used', async () => {
+    writeEnv();
+    const result = await status();
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).apps[0].database).toContain(db.name);
+  });
+
+  it('a group-readable password file is ignored, as libpq ignores it', async () => {
+    writeEnv();
+    chmodSync(join(project.dir, '.pgpass'), 0o644);
+    const result = await status();
+    expect(result.code).toBe(2);
+  });
+
+  it('PGSSLMODE=require was ignored, and the connection went unencrypted', async () => {
+    writeEnv(['PGSSLMODE=require']);
+    const result = await status();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/SSL/i);
+    writeEnv(['PGSSLMODE=disable']);
+    expect((await status()).code).toBe(0);
   });
 });
