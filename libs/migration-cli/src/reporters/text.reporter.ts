@@ -75,7 +75,7 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
         break;
       case 'migration.finished':
         out.log(
-          `${event.direction === 'up' ? 'applied ' : 'reverted'} ${event.app.padEnd(10)} ${formatDuration(event.durationMs).padStart(10)}  ${event.migration}` +
+          `${event.direction === 'up' ? 'applied ' : 'reverted'} ${event.app.padEnd(10)} ${event.migration}  ${formatDuration(event.durationMs)}` +
             `${event.retries ? ` (${event.retries} lock retr${event.retries > 1 ? 'ies' : 'y'})` : ''}`,
           { ...at(event), direction: event.direction, durationMs: event.durationMs, retries: event.retries },
         );
