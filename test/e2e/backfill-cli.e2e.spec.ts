@@ -32,4 +32,14 @@ describe('migrate backfill', () => {
     expect(doc.registered).toEqual(['chargebacks-reported-at', 'ledger-entries-external-ref']);
     expect(doc.progress).toEqual([expect.objectContaining({ job: 'chargebacks-reported-at', status: 'done', rowsDone: 20000 })]);
   });
+
+  it('backfill --status printed a sentence per range, with no header and nothing aligned', async () => {
+    const result = await runMigrate(['backfill', '--status'], { env: env() });
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('registered jobs: chargebacks-reported-at, ledger-entries-external-ref');
+    expect(lines[1]).toMatch(/^APP +JOB +RANGE +KEYS +STATUS +ROWS +AT KEY +UPDATED +OWNER/);
+    expect(lines[2]).toMatch(/chargebacks-reported-at +0 +\d+\.\.\d+ +done +20000 of ~20000 +\d+ +\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(lines[2].indexOf('done')).toBe(lines[1].indexOf('STATUS'));
+  });
 });

@@ -92,6 +92,32 @@ describe('generate and check: the ORM diff, our file naming, CI drift detection'
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/the entities match the database; nothing to generate/);
   });
+
+  it('generate wrote a plain CREATE INDEX on a live table, in a transaction, which lint then refused', async () => {
+    writeFileSync(
+      join(project.dir, 'shop/data-source.ts'),
+      TYPEORM_SOURCE.replace("import { Column,", "import { Column, Index,").replace("@Column({ type: 'varchar', length: 80 }) name", "@Index('idx_widgets_name') @Column({ type: 'varchar', length: 80 }) name"),
+    );
+    const result = await run('generate', 'index_widgets_name', '--app', 'shop');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/outside a transaction: its indexes are built CONCURRENTLY/);
+    const file = readdirSync(join(project.dir, 'shop/migrations')).find((f) => f.endsWith('__index_widgets_name.ts'))!;
+    const source = readFileSync(join(project.dir, 'shop/migrations', file), 'utf8');
+    expect(source).toMatch(/CREATE INDEX CONCURRENTLY "idx_widgets_name" ON "widgets"/);
+    expect(source).toMatch(/DROP INDEX CONCURRENTLY /);
+    expect(source).toMatch(/^ {2}transaction = false as const;$/m);
+    const lint = await run('lint', join(project.dir, 'shop/migrations', file));
+    expect({ code: lint.code, stdout: lint.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^(0 finding|no findings)/) });
+  });
+
+  it('generate, run again before up, wrote the pending migration\'s changes a second time', async () => {
+    const result = await run('generate', 'index_widgets_again', '--app', 'shop');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/shop has 1 pending migration\(s\): \d{12}__index_widgets_name; .*would write their changes again: run `migrate up --app shop` first/);
+    expect(readdirSync(join(project.dir, 'shop/migrations')).filter((f) => f.includes('index_widgets'))).toHaveLength(1);
+    expect((await run('up', '--app', 'shop')).code).toBe(0);
+    expect((await run('check')).code).toBe(0);
+  });
 });
 
 describe('the example apps', () => {

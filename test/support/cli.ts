@@ -15,7 +15,7 @@ export interface CliResult {
 /** The environment of a CLI run: this process's, minus anything that would pick another database. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (/DATABASE_URL$|^PG[A-Z]+$|^MIGRATION_|^DRY_RUN$|^ENV$|WEBHOOK|SLACK|TELEGRAM|PUSHGATEWAY|^ZDM_TEST_|^LOG_FORMAT$|^GITHUB_/.test(key)) delete env[key];
+  for (const key of Object.keys(env)) if (/DATABASE_URL$|^PG[A-Z]+$|^MIGRATION_|^DRY_RUN$|^ENV$|WEBHOOK|SLACK|TELEGRAM|PUSHGATEWAY|^ZDM_TEST_|^LOG_FORMAT$|^FORCE_COLOR$|^NO_COLOR$|^GITHUB_/.test(key)) delete env[key];
   delete env.NODE_OPTIONS;
   // readable log lines, as on a terminal; the JSON log format has a test of its own
   return { ...env, LOG_FORMAT: 'pretty', ...extra };

@@ -58,9 +58,23 @@ export async function runBackfillCommand(options: BackfillCommandOptions): Promi
     }
     stdout.write(`registered jobs: ${registered.join(', ') || 'none'}\n`);
     if (!rows.length) stdout.write('no backfill has run yet\n');
-    for (const r of rows) {
-      const total = r.estimatedTotal ? ` of ~${r.estimatedTotal}` : '';
-      stdout.write(`${r.app ? `${r.app}: ` : ''}${r.job} range ${r.rangeId} (${r.rangeStart}..${r.rangeEnd}): ${r.status}, ${r.rowsDone}${total} rows, at key ${r.lastKey}, updated ${r.updatedAt}${r.owner ? `, by ${r.owner}` : ''}${r.lastError ? `, last error: ${r.lastError}` : ''}\n`);
+    if (rows.length) {
+      const table = [
+        ['APP', 'JOB', 'RANGE', 'KEYS', 'STATUS', 'ROWS', 'AT KEY', 'UPDATED', 'OWNER', 'LAST ERROR'],
+        ...rows.map((r) => [
+          r.app ?? '',
+          r.job,
+          String(r.rangeId),
+          `${r.rangeStart}..${r.rangeEnd}`,
+          r.status,
+          `${r.rowsDone}${r.estimatedTotal ? ` of ~${r.estimatedTotal}` : ''}`,
+          r.lastKey,
+          r.updatedAt.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC'),
+          r.owner ?? '',
+          r.lastError ?? '',
+        ]),
+      ];
+      for (const line of alignColumns(table, [2, 5, 6])) stdout.write(line + '\n');
     }
     return 0;
   }
@@ -112,4 +126,10 @@ export async function runBackfillCommand(options: BackfillCommandOptions): Promi
   } finally {
     bar?.stop();
   }
+}
+
+/** Rows as lines with aligned columns (the first row the header); `right` columns align right. No trailing spaces. */
+function alignColumns(rows: string[][], right: number[]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => (right.includes(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd());
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { sessionPoolingReason } from '@zdm/db';
+import { retry, sessionPoolingReason, type RetryFailure } from '@zdm/db';
 import { Client } from 'pg';
 import type { BackfillJob } from './backfill-job';
 import { BackfillBusyError } from './errors/backfill-busy.error';
@@ -313,25 +313,38 @@ async function batchWithRetries(client: Client, sql: string, params: unknown[], 
     await setRangeStatus(client, job, rangeId, 'failed', { lastError: (options.redact ?? String)((error as Error).message) }).catch(() => undefined);
     return new BackfillFailedError(job, attempt, error);
   };
-  for (let attempt = 1; ; attempt++) {
-    let rows: Array<{ n: number; last: string | null; pid: number }>;
-    try {
-      ({ rows } = await client.query(sql, params));
-    } catch (error) {
-      options.onBatchError?.(error, attempt);
-      const retry = batchRetry(error);
-      if (!retry || attempt >= attempts || options.signal?.aborted) throw await fail(error, attempt);
-      if (retry === 'shrink' && canShrink) return { n: 0, last: null, shrink: true };
-      await sleep(Math.min(200 * 2 ** (attempt - 1), 5000) * (0.5 + Math.random() / 2), options.signal);
-      continue;
-    }
-    if (rows[0] && Number(rows[0].pid) !== lockPid) {
-      // the batch changed nothing (its rows are picked only on the lock's backend), but the
-      // connection is no longer the session that owns the job
-      throw new BackfillPoolerError(job, `a batch ran on server backend ${rows[0].pid}, but the job's ownership lock is held by backend ${lockPid}`);
-    }
-    return { n: rows[0]?.n ?? 0, last: rows[0]?.last ?? null };
+  let result: { rows: Array<{ n: number; last: string | null; pid: number }> } | { shrink: true };
+  try {
+    ({ value: result } = await retry(
+      async (attempt) => {
+        try {
+          return { rows: (await client.query(sql, params)).rows as Array<{ n: number; last: string | null; pid: number }> };
+        } catch (error) {
+          options.onBatchError?.(error, attempt);
+          // the batch's own statement_timeout: a smaller batch passes where a retry of this one would not
+          if (batchRetry(error) === 'shrink' && canShrink) return { shrink: true as const };
+          throw error;
+        }
+      },
+      {
+        attempts,
+        retryable: (error) => batchRetry(error) !== undefined && !options.signal?.aborted,
+        delay: (attempt) => Math.min(200 * 2 ** (attempt - 1), 5000) * (0.5 + Math.random() / 2),
+        wait: async (ms) => (await sleep(ms, options.signal), { waitedMs: ms }),
+      },
+    ));
+  } catch (failure) {
+    const { error, state } = failure as RetryFailure;
+    throw await fail(error, state.attempts);
   }
+  if ('shrink' in result) return { n: 0, last: null, shrink: true };
+  const { rows } = result;
+  if (rows[0] && Number(rows[0].pid) !== lockPid) {
+    // the batch changed nothing (its rows are picked only on the lock's backend), but the
+    // connection is no longer the session that owns the job
+    throw new BackfillPoolerError(job, `a batch ran on server backend ${rows[0].pid}, but the job's ownership lock is held by backend ${lockPid}`);
+  }
+  return { n: rows[0]?.n ?? 0, last: rows[0]?.last ?? null };
 }
 
 async function pauseReason(client: Client, table: string, when: BackfillOptions['pauseWhen']): Promise<string | undefined> {

@@ -1,3 +1,7 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'pg-connection-string';
 import { parseDatabaseUrl, resolveDatabaseUrl } from './database-url';
 
 describe('resolveDatabaseUrl', () => {
@@ -11,6 +15,36 @@ describe('resolveDatabaseUrl', () => {
   it('falls back to the PG* variables, and to nothing (the embedded server) without them', () => {
     expect(resolveDatabaseUrl('payments', { PGHOST: 'db.internal', PGUSER: 'app', PGDATABASE: 'pay' })).toMatchObject({ host: 'db.internal', database: 'pay', user: 'app' });
     expect(resolveDatabaseUrl('payments', {})).toBeUndefined();
+  });
+
+  it('a socket directory in PGHOST (/var/run/postgresql) became a URL pg could not read', () => {
+    const target = resolveDatabaseUrl('payments', { PGHOST: '/var/run/postgresql', PGUSER: 'app', PGDATABASE: 'pay' })!;
+    expect(target).toMatchObject({ host: '/var/run/postgresql', port: 5432, database: 'pay', user: 'app' });
+    expect(parse(target.url)).toMatchObject({ host: '/var/run/postgresql', database: 'pay', user: 'app' });
+  });
+
+  it('PGSSLMODE and PGPASSWORD were not applied to a URL that names neither', () => {
+    const target = resolveDatabaseUrl('payments', { DATABASE_URL: 'postgres://app@db:5432/pay', PGSSLMODE: 'verify-full', PGPASSWORD: 'pw-1' })!;
+    expect(parse(target.url)).toMatchObject({ host: 'db', user: 'app', password: 'pw-1', sslmode: 'verify-full' });
+    expect(target.display).not.toContain('pw-1');
+    const own = resolveDatabaseUrl('payments', { DATABASE_URL: 'postgres://app:own@db:5432/pay?sslmode=disable', PGSSLMODE: 'require', PGPASSWORD: 'pw-1' })!;
+    expect(parse(own.url)).toMatchObject({ password: 'own', sslmode: 'disable' });
+  });
+
+  it('the password file (PGPASSFILE, ~/.pgpass) was not read for a URL without a password', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zdm-pgpass-'));
+    try {
+      const file = join(dir, 'pgpass');
+      writeFileSync(file, '# comment\nother:5432:*:app:wrong\ndb:5432:pay:app:from\\:file\nlocalhost:*:*:app:socket-pw\n');
+      chmodSync(file, 0o600);
+      expect(parse(resolveDatabaseUrl('payments', { DATABASE_URL: 'postgres://app@db/pay', PGPASSFILE: file })!.url).password).toBe('from:file');
+      expect(parse(resolveDatabaseUrl('payments', { PGHOST: '/tmp', PGUSER: 'app', PGDATABASE: 'pay', PGPASSFILE: file })!.url).password).toBe('socket-pw');
+      expect(parse(resolveDatabaseUrl('payments', { DATABASE_URL: 'postgres://app@db/pay', HOME: dir })!.url).password).toBeFalsy();
+      chmodSync(file, 0o644);
+      expect(parse(resolveDatabaseUrl('payments', { DATABASE_URL: 'postgres://app@db/pay', PGPASSFILE: file })!.url).password).toBeFalsy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

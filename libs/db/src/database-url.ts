@@ -1,6 +1,7 @@
 import { parse } from 'pg-connection-string';
 import { DatabaseConfigError } from './errors/database-config.error';
 import { envValue, type Env } from './env';
+import { passwordFromPgPass } from './pgpass';
 import { redactUrl } from './redact';
 
 export interface ConnectionTarget {
@@ -34,6 +35,8 @@ export function parseDatabaseUrl(raw: string, source: string, env: Env = {}): Co
   }
   const schema = url.searchParams.get('schema') ?? undefined;
   url.searchParams.delete('schema');
+  // PGSSLMODE is libpq's default for a URL that names no sslmode
+  if (!url.searchParams.has('sslmode') && env.PGSSLMODE) url.searchParams.set('sslmode', env.PGSSLMODE);
   if (env.DB_SSL === '1' || env.DB_SSL === 'true') {
     if (!url.searchParams.has('sslmode')) url.searchParams.set('sslmode', 'require');
   }
@@ -50,23 +53,42 @@ export function parseDatabaseUrl(raw: string, source: string, env: Env = {}): Co
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new DatabaseConfigError(`${source} has an invalid port "${parsed.port}": expected ${EXAMPLE}`);
   }
+  const user = parsed.user || env.PGUSER || 'postgres';
+  // a URL without a password takes libpq's: PGPASSWORD, else the password file (.pgpass)
+  let withPassword = clean;
+  if (!parsed.password) {
+    const password = env.PGPASSWORD ?? passwordFromPgPass(env, { host, port, database, user });
+    if (password) {
+      const u = new URL(clean);
+      if (!u.username) u.username = encodeURIComponent(user);
+      u.password = encodeURIComponent(password);
+      withPassword = u.toString();
+    }
+  }
   return {
-    url: clean,
+    url: withPassword,
     host,
     port,
     database,
-    user: parsed.user || env.PGUSER || 'postgres',
+    user,
     schema,
     source,
     display: redactUrl(shown),
   };
 }
 
-/** Builds a URL from the standard libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). */
+/**
+ * The libpq variables (PGHOST, PGPORT, PGUSER, PGDATABASE; PGPASSWORD, PGSSLMODE and the password
+ * file apply to every URL, in parseDatabaseUrl) as a URL with the same meaning: a socket directory
+ * (PGHOST=/var/run/postgresql) is the host, percent-encoded, as libpq's own URIs write it; the
+ * database defaults to the user's name.
+ */
 function urlFromPgVariables(env: Env): string | undefined {
   if (!env.PGHOST && !env.PGDATABASE) return undefined;
-  const auth = env.PGUSER ? `${encodeURIComponent(env.PGUSER)}${env.PGPASSWORD ? ':' + encodeURIComponent(env.PGPASSWORD) : ''}@` : '';
-  return `postgres://${auth}${env.PGHOST ?? 'localhost'}:${env.PGPORT ?? 5432}/${encodeURIComponent(env.PGDATABASE ?? env.PGUSER ?? 'postgres')}`;
+  const host = env.PGHOST ?? 'localhost';
+  const user = env.PGUSER ? `${encodeURIComponent(env.PGUSER)}@` : '';
+  const port = env.PGPORT ? `:${env.PGPORT}` : '';
+  return `postgres://${user}${host.startsWith('/') ? encodeURIComponent(host) : host}${port}/${encodeURIComponent(env.PGDATABASE ?? env.PGUSER ?? 'postgres')}`;
 }
 
 /** `PAYMENTS` for `payments`, `MY_APP` for `my-app`. */

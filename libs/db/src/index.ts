@@ -8,3 +8,4 @@ export * from './mikro-orm';
 export * from './redact';
 export * from './typeorm';
 export * from './session-pinning';
+export * from './retry';

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '@zdm/migrator';
 import { createLogger, createRedactor } from '@zdm/observability';
 import { backfillCommand } from './commands/backfill.command';
 import { checkCommand } from './commands/check.command';
+import { checksumCommand, type ChecksumOptions } from './commands/checksum.command';
 import { downCommand } from './commands/down.command';
 import { generateCommand } from './commands/generate.command';
 import { initCommand } from './commands/init.command';
@@ -20,10 +23,22 @@ import { EXIT_CODES } from './exit-codes';
 export { EXIT_CODES } from './exit-codes';
 
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/**
+ * The command's name as the user invoked it, for the usage lines: the bin (`zdm-migrate`), an
+ * app's own `migrate.ts`, or this package's `dist/main.js`, which `pnpm migrate` runs.
+ */
+export function invokedName(script: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const name = basename(script ?? '').replace(/\.(c|m)?(j|t)s$/, '');
+  if (name && name !== 'main' && name !== 'index') return name;
+  return env.npm_lifecycle_event === 'migrate' ? 'pnpm migrate' : 'migrate';
+}
+
+const version = (): string => (JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { version: string }).version;
 
 /** Runs the `migrate` command line; resolves to the exit code. */
-export async function runCli(argv: string[], streams: Partial<Streams> = {}): Promise<number> {
+export async function runCli(argv: string[], streams: Partial<Streams> & { name?: string } = {}): Promise<number> {
   const env = streams.env ?? process.env;
   // every byte of the command goes through the one redactor: the raw env's until the context
   // (which has read the .env files too) exists, then the context's
@@ -39,8 +54,11 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
   };
   let exitCode = 0;
   let context: CommandContext | undefined;
-  const program = new Command('migrate');
-  const globals = () => program.opts<GlobalOptions>();
+  const program = new Command(streams.name ?? invokedName(process.argv[1], env));
+  const globals = (): GlobalOptions => {
+    const options = program.opts<GlobalOptions>();
+    return { ...options, app: options.app ?? [] };
+  };
   const withContext = (work: (ctx: CommandContext) => Promise<number>) => async () => {
     context = CommandContext.create(io, globals());
     stdout.setRedactor(context.out.redact);
@@ -51,12 +69,15 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
   program
     .description('Zero-downtime PostgreSQL migrations for TypeORM and MikroORM apps: one runner, one lock, one run log.')
     .option('-c, --config <path>', 'the config file (default: migrate.config.ts/.js/.json here or above)')
-    .option('-a, --app <name>', 'an app from the config (repeatable; default: every app, in configured order)', collect, [])
+    .option('-a, --app <name>', 'an app from the config (repeatable; default: every app, in configured order)', collect)
     .option('--json', 'machine output: one JSON document (status, plan, lint) or one JSON line per event (up, down, revert)')
     .option('-v, --verbose', 'every statement with its duration, loaded env files, stack traces')
     .option('--embedded', 'use the embedded PostgreSQL when no DATABASE_URL is set, even with ENV=production or staging or NODE_ENV=production')
+    .version(version(), '-V, --version', 'print the version and exit')
     .addHelpText('after', `\n${EXIT_CODES}`)
     .showHelpAfterError('(run with --help for usage)')
+    // every command's help lists the options that apply to every command too
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 
@@ -118,6 +139,23 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
       .option('-y, --yes', 'confirm reverting with ENV=production'),
   );
   fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => revertCommand(ctx, options))());
+
+  program
+    .command('checksum')
+    .description("accept an applied migration's edited file (a comment, whitespace): record its checksum so status shows it applied, running nothing")
+    .requiredOption('--accept <name>', 'the changed migration to accept (repeatable); refused unless status shows it changed', collect)
+    .option('--lock-wait <duration>', 'how long to wait for another run to finish (e.g. 30s, 10m)')
+    .addHelpText(
+      'after',
+      `
+An applied migration whose file was edited shows "changed" in status, and up refuses to run
+(exit 2) until the file is restored or the edit accepted. Accept only an edit that changes nothing
+that runs; anything else belongs in a new migration. The run log keeps who accepted it (git
+user.email, else the OS user) and when.
+
+Example: migrate checksum --accept 202401150900__create_chargebacks --app payments`,
+    )
+    .action(async (options: ChecksumOptions) => withContext((ctx) => checksumCommand(ctx, options))());
 
   // ---- trace and plan: `migrate trace` and `plan --trace` are one command -----------------------
   const traceOptions = (command: Command) =>

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { envValue, loadEnv, type ConnectionTarget, type Env } from '@zdm/db';
 import { ConfigError, MigrationEngine, type EngineOptions } from '@zdm/migrator';
 import { createLogger, createRedactor, type MigrationMetrics } from '@zdm/observability';
-import { findConfig, loadConfig, type LoadedConfig, type ResolvedApp } from './config/load-config';
+import { findConfig, loadConfig, whichConfigWins, type LoadedConfig, type ResolvedApp } from './config/load-config';
 import { EDGE_VARIABLES } from './edge-variables';
 import { Output } from './output';
 import { Connections, engineApp } from './runtime';
@@ -49,6 +49,8 @@ export class CommandContext {
     const logger = createLogger({ env, redactor, stream: streams.stderr, isTTY: streams.isTTY, verbose: global.verbose, bindings: { runId } });
     const out = new Output(streams.stdout, logger, redactor, Boolean(global.json), Boolean(global.verbose));
     const context = new CommandContext(runId, streams, global, config, env, files, out);
+    const several = global.config ? undefined : whichConfigWins(dirname(file));
+    if (several) out.warn(several);
     out.debug(`config ${config.file}; env files: ${files.length ? files.join(', ') : 'none'}`);
     return context;
   }

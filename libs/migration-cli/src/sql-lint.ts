@@ -82,7 +82,7 @@ export async function quickSqlLint(argv: string[], io: QuickStreams): Promise<nu
   for (const f of files) units.push(await sqlUnit(f, config.lint));
   const findings: ReportedFinding[] = placeInSource(await lintRun(units)).map((f) => ({ ...f, app: undefined }));
   const format = args.format ?? (args.json ? 'json' : 'text');
-  return reportFindings(findings, format, `${files.length} file(s)`, io.cwd, {
+  return reportFindings(findings, format, `${files.length} file${files.length === 1 ? '' : 's'}`, io.cwd, {
     result: (text) => void io.stdout.write(redact(text) + '\n'),
     document: (value) => void io.stdout.write(redact(JSON.stringify(value)) + '\n'),
   });

@@ -74,6 +74,16 @@ export interface MigrationStatus {
   lastError?: string | null;
 }
 
+export interface AcceptedChecksum {
+  app: string;
+  migration: string;
+  /** The checksum the run log had (what was applied), and the file's, now recorded. */
+  previous: string | null;
+  checksum: string;
+  acceptedBy: string;
+  acceptedAt: string;
+}
+
 export interface AppStatus {
   app: string;
   orm: OrmName;
@@ -717,6 +727,35 @@ export class MigrationEngine {
 
   // ---- down and revert -------------------------------------------------------------------------
 
+  /**
+   * Records the file's current checksum for applied migrations that show `changed` (Flyway's
+   * repair): after an edit that changes nothing that runs (a comment, whitespace), the file stands
+   * for what was applied. Runs nothing; refuses a migration that is not `changed`.
+   */
+  async acceptChecksums(options: { app: string; migrations: string[]; actor: string }): Promise<AcceptedChecksum[]> {
+    try {
+      const states = await this.openAll(true);
+      const s = states.find((x) => x.app.name === options.app);
+      if (!s) throw new ConfigError(`checksum: no app named ${options.app}`);
+      const entries = options.migrations.map((name) => {
+        const m = s.migrations.find((x) => x.name === name);
+        if (!m) throw new ConfigError(`checksum --accept ${name}: ${s.app.name} has no migration file of that name`);
+        const { state } = this.stateOf(s, m);
+        if (state !== 'changed') throw new ConfigError(`checksum --accept ${name}: ${s.app.name}/${name} is ${state}, not changed: there is no edit to accept`);
+        return m;
+      });
+      const accepted: AcceptedChecksum[] = [];
+      for (const m of entries) {
+        const previous = s.history.get(m.name)?.checksum ?? null;
+        await s.database.runLog.start({ ...this.entryBase(s, m), direction: 'accept', actor: options.actor });
+        accepted.push({ app: s.app.name, migration: m.name, previous, checksum: m.checksum, acceptedBy: options.actor, acceptedAt: new Date().toISOString() });
+      }
+      return accepted;
+    } finally {
+      await this.close();
+    }
+  }
+
   async down(options: { app: string; step?: number; to?: string }): Promise<RunSummary> {
     return this.runCommand(async (summary) => {
       const states = await this.openAll(true);
@@ -764,7 +803,10 @@ export class MigrationEngine {
       await this.close();
     }
     summary.durationMs = Math.round(performance.now() - started);
-    this.emit({ type: 'run.finished', runId: summary.runId, status: summary.status, durationMs: summary.durationMs, applied: summary.migrations.length, reverted: summary.reverted.length });
+    // a down's migrations are reverted ones: count each by its direction, reverts after a failure included
+    const applied = summary.migrations.filter((m) => m.direction === 'up').length;
+    const reverted = summary.migrations.length - applied + summary.reverted.length;
+    this.emit({ type: 'run.finished', runId: summary.runId, status: summary.status, durationMs: summary.durationMs, applied, reverted });
     return summary;
   }
 }

@@ -102,7 +102,7 @@ export class ReleaseReadiness {
     const pool = this.poolFor(a.target);
     const checksums = `select coalesce(json_object_agg(migration, checksum), '{}'::json) from (
         select distinct on (migration) migration, direction, checksum from ${a.runLogTable}
-         where app = $1 and status = 'succeeded' and direction in ('up', 'baseline', 'down') order by migration, id desc) last
+         where app = $1 and status = 'succeeded' and direction in ('up', 'baseline', 'accept', 'down') order by migration, id desc) last
        where direction <> 'down' and checksum is not null`;
     try {
       const { rows } = await pool.query<HistoryRow>(`select (select coalesce(json_agg(name), '[]'::json) from ${a.historyTable}) as applied, (${checksums}) as checksums`, [a.app]);

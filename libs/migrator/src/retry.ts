@@ -1,14 +1,7 @@
+import { retry, type RetryState } from '@zdm/db';
 import { backoffMs, isRetryable } from './pg-error';
 
-/** What one retried call went through: kept on success and carried on failure. */
-export interface RetryState {
-  /** Attempts made or skipped, the first included. */
-  attempts: number;
-  /** Attempts that were not made because the blocker still held what it held. */
-  skipped: number;
-  /** Time spent in failed attempts and in the waits between them. */
-  waitedMs: number;
-}
+export { RetryFailure, retriesOf, type RetryState } from '@zdm/db';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -27,61 +20,23 @@ export interface RetryOptions {
   onRetry?: (info: { retry: number; attempts: number; delayMs: number; error: unknown; skipped: boolean }) => void;
 }
 
-/** The last error of a retried call, with everything its attempts went through. */
-export class RetryFailure extends Error {
-  constructor(
-    readonly error: unknown,
-    readonly state: RetryState,
-  ) {
-    super(error instanceof Error ? error.message : String(error));
-  }
-}
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
 /**
- * Runs `work` until it succeeds, an error that cannot pass on a retry comes, or the attempts run
- * out. The state is per call: each call counts its own attempts and waits, and a failure carries
- * them (as `RetryFailure`), so what was learned is never dropped on the way to the report.
+ * The runner's lock retries, on the toolkit's one retry helper: lock timeouts and deadlocks are
+ * retried with exponential backoff and jitter, and an attempt whose blocker still holds its lock is
+ * skipped. A failed attempt's time counts as lock wait: it was spent waiting for a lock.
  */
-export async function withLockRetries<T>(work: (attempt: number) => Promise<T>, options: RetryOptions): Promise<{ value: T; state: RetryState }> {
-  const state: RetryState = { attempts: 0, skipped: 0, waitedMs: 0 };
-  const retryable = options.retryable ?? isRetryable;
-  const delayOf = options.delayMs ?? backoffMs;
-  const waitSlot = options.waitSlot ?? (async (ms: number) => (await sleep(ms), { waitedMs: ms, blocked: false }));
-  const attempts = Math.max(1, options.attempts);
-  for (;;) {
-    state.attempts++;
-    const started = Date.now();
-    try {
-      return { value: await work(state.attempts), state };
-    } catch (error) {
-      if (!retryable(error)) throw new RetryFailure(error, state);
-      // an attempt that met a lock it could not get: its time was spent waiting for that lock
-      state.waitedMs += Date.now() - started;
-      if (options.stopped?.()) throw new RetryFailure(error, state);
-      let next = false;
-      let afterSkip = false;
-      while (!next && state.attempts < attempts) {
-        const delayMs = delayOf(state.attempts);
-        options.onRetry?.({ retry: state.attempts, attempts, delayMs, error, skipped: afterSkip });
-        const slot = await waitSlot(delayMs);
-        state.waitedMs += slot.waitedMs;
-        if (options.stopped?.()) throw new RetryFailure(error, state);
-        if (slot.blocked) {
-          state.attempts++;
-          state.skipped++;
-          afterSkip = true;
-        } else {
-          next = true;
-        }
-      }
-      if (!next) throw new RetryFailure(error, state);
-    }
-  }
-}
-
-/** Retries of a state: the attempts made after the first. */
-export function retriesOf(state: RetryState): number {
-  return Math.max(0, state.attempts - 1 - state.skipped);
+export function withLockRetries<T>(work: (attempt: number) => Promise<T>, options: RetryOptions): Promise<{ value: T; state: RetryState }> {
+  const delayMs = options.delayMs ?? backoffMs;
+  const waitSlot = options.waitSlot;
+  return retry((attempt) => work(attempt), {
+    attempts: options.attempts,
+    retryable: options.retryable ?? isRetryable,
+    delay: (attempt) => delayMs(attempt),
+    wait: waitSlot && (async (ms) => {
+      const slot = await waitSlot(ms);
+      return { waitedMs: slot.waitedMs, skip: slot.blocked };
+    }),
+    stopped: options.stopped,
+    onRetry: options.onRetry,
+  });
 }

@@ -3,9 +3,11 @@ import { qualifiedTable } from './adapters/adapter-support';
 import type { Direction, Queryable } from './types';
 
 /** Bumped when the table changes shape; kept in the table's comment so later releases can upgrade it. */
-export const RUN_LOG_VERSION = 2;
+export const RUN_LOG_VERSION = 3;
 
 const STATUSES = `'running', 'succeeded', 'failed', 'abandoned'`;
+/** `baseline`: applied by the ORM before the run log existed; `accept`: an edited file's new checksum, accepted by a person (`migrate checksum --accept`). */
+const DIRECTIONS = `'up', 'down', 'baseline', 'accept'`;
 
 export interface StatementRecord {
   position: number;
@@ -19,8 +21,10 @@ export interface RunEntryStart {
   runId: string;
   app: string;
   migration: string;
-  direction: Direction | 'baseline';
+  direction: Direction | 'baseline' | 'accept';
   checksum: string;
+  /** Who asked for it (an accepted checksum): the git user's email or the OS user. */
+  actor?: string;
   /** What the ORM wrote in its history table, and whether it ran in a transaction: a later run that finds the file unchanged needs not load it. */
   historyName: string;
   transactional: boolean;
@@ -36,6 +40,9 @@ export interface MigrationHistory {
   transactional?: boolean;
   appliedAt?: Date;
   durationMs?: number;
+  /** When and by whom an edit of the applied file was accepted (`migrate checksum --accept`). */
+  acceptedAt?: Date;
+  acceptedBy?: string;
   /**
    * Failed, interrupted or abandoned `up` attempts after the last success: the statements any of
    * them completed (a resume skips them all), and the latest error.
@@ -68,7 +75,7 @@ export class RunLog {
         run_id uuid not null,
         app text not null,
         migration text not null,
-        direction text not null check (direction in ('up', 'down', 'baseline')),
+        direction text not null check (direction in (${DIRECTIONS})),
         status text not null check (status in (${STATUSES})),
         started_at timestamptz not null default now(),
         finished_at timestamptz,
@@ -82,7 +89,8 @@ export class RunLog {
         statements jsonb not null default '[]',
         host text,
         git_sha text,
-        command text
+        command text,
+        actor text
       );
       create index on ${this.table} (app, migration, id desc);
       create index on ${this.table} (run_id);
@@ -93,15 +101,18 @@ export class RunLog {
     const { rows } = await this.client.query(`select obj_description(to_regclass($1), 'pg_class') as comment`, [this.table]);
     const version = Number(/ v(\d+)$/.exec(rows[0]?.comment ?? '')?.[1] ?? 1);
     if (version >= RUN_LOG_VERSION) return;
-    // v2: runs killed while running are marked `abandoned` by the next run
+    // v2: runs killed while running are marked `abandoned` by the next run;
+    // v3: `accept` rows (an edited migration's checksum accepted) and who asked for them
     const { rows: checks } = await this.client.query(
-      `select conname from pg_constraint where conrelid = to_regclass($1) and contype = 'c' and pg_get_constraintdef(oid) like '%status%'`,
+      `select conname from pg_constraint where conrelid = to_regclass($1) and contype = 'c' and (pg_get_constraintdef(oid) like '%status%' or pg_get_constraintdef(oid) like '%direction%')`,
       [this.table],
     );
     await this.client.query('begin');
     try {
       for (const c of checks) await this.client.query(`alter table ${this.table} drop constraint "${String(c.conname).replace(/"/g, '""')}"`);
       await this.client.query(`alter table ${this.table} add constraint migration_runs_status_check check (status in (${STATUSES}))`);
+      await this.client.query(`alter table ${this.table} add constraint migration_runs_direction_check check (direction in (${DIRECTIONS}))`);
+      await this.client.query(`alter table ${this.table} add column if not exists actor text`);
       await this.client.query(`comment on table ${this.table} is 'zdm run log v${RUN_LOG_VERSION}'`);
       await this.client.query('commit');
     } catch (error) {
@@ -132,20 +143,21 @@ export class RunLog {
 
   async start(entry: RunEntryStart): Promise<number> {
     const { rows } = await this.client.query(
-      `insert into ${this.table} (run_id, app, migration, direction, status, checksum, history_name, transactional, host, git_sha, command)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id`,
+      `insert into ${this.table} (run_id, app, migration, direction, status, checksum, history_name, transactional, host, git_sha, command, actor)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id`,
       [
         entry.runId,
         entry.app,
         entry.migration,
         entry.direction,
-        entry.direction === 'baseline' ? 'succeeded' : 'running',
+        entry.direction === 'baseline' || entry.direction === 'accept' ? 'succeeded' : 'running',
         entry.checksum,
         entry.historyName,
         entry.transactional,
         entry.host,
         entry.gitSha ?? null,
         entry.command,
+        entry.actor ?? null,
       ],
     );
     return Number(rows[0].id);
@@ -171,13 +183,19 @@ export class RunLog {
     const result = new Map<string, MigrationHistory>();
     if (!(await this.exists())) return result;
     const { rows } = await this.client.query(
-      `select migration, direction, status, checksum, history_name, transactional, finished_at, duration_ms, statements, error
-         from ${this.table} where app = $1 order by id`,
+      // actor by name from the row: a status before the first run of this release reads a v2 log, not yet upgraded
+      `select migration, direction, status, checksum, history_name, transactional, started_at, finished_at, duration_ms, statements, error, to_jsonb(r) ->> 'actor' as actor
+         from ${this.table} r where app = $1 order by id`,
       [app],
     );
     for (const row of rows) {
       const entry = result.get(row.migration) ?? {};
-      if (row.status === 'succeeded' && (row.direction === 'up' || row.direction === 'baseline')) {
+      if (row.status === 'succeeded' && row.direction === 'accept') {
+        // the file as it is now stands for what was applied; when and how long it ran stay
+        entry.checksum = row.checksum;
+        entry.acceptedAt = row.finished_at ?? row.started_at;
+        entry.acceptedBy = row.actor ?? undefined;
+      } else if (row.status === 'succeeded' && (row.direction === 'up' || row.direction === 'baseline')) {
         entry.checksum = row.checksum;
         entry.historyName = row.history_name ?? undefined;
         entry.transactional = row.transactional ?? undefined;

@@ -3,6 +3,7 @@ export { alertTitle, firstErrorLine, formatAlertText } from './alerts/alert-text
 export * from './alerts/alerter';
 export * from './alerts/channels';
 export * from './env';
+export * from './logging/color';
 export * from './logging/logger';
 export * from './metrics/metrics';
 export * from './metrics/push-metrics';

@@ -2,6 +2,7 @@ import { existsSync, globSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ConfigError } from '@zdm/migrator';
 import type { AppConfig } from '../config/define-config';
+import { configsIn, whichConfigWins } from '../config/find-config';
 
 interface NestCli {
   projects?: Record<string, { root?: string; sourceRoot?: string; type?: string }>;
@@ -25,7 +26,10 @@ function migrationsFolder(root: string): string | undefined {
 /** Looks at a Nest CLI monorepo and writes a starter `migrate.config.json`. */
 export function initCommand(cwd: string, options: { force?: boolean }, log: (line: string) => void): number {
   const target = join(cwd, 'migrate.config.json');
-  if (existsSync(target) && !options.force) throw new ConfigError(`${target} exists: remove it or pass --force to overwrite`);
+  const existing = configsIn(cwd);
+  if (existing.length && !options.force) {
+    throw new ConfigError(`${existing.map((f) => join(cwd, f)).join(' and ')} already ${existing.length > 1 ? 'exist' : 'exists'}: a second config beside it would be ignored or would replace it unseen; edit it, or pass --force to overwrite migrate.config.json`);
+  }
   const nestFile = join(cwd, 'nest-cli.json');
   const nest: NestCli = existsSync(nestFile) ? JSON.parse(readFileSync(nestFile, 'utf8')) : {};
   const roots = Object.entries(nest.projects ?? {})
@@ -57,5 +61,7 @@ export function initCommand(cwd: string, options: { force?: boolean }, log: (lin
   if (!apps.length) throw new ConfigError(`no app with a TypeORM data source or a MikroORM config under ${cwd}: write migrate.config.json by hand (see the README)`);
   writeFileSync(target, JSON.stringify({ apps }, null, 2) + '\n');
   log(`wrote ${target}: check the globs, then run \`migrate status\``);
+  const wins = whichConfigWins(cwd);
+  if (wins) log(`warning: ${wins}`);
   return 0;
 }

@@ -16,9 +16,40 @@ export interface ReportedFinding extends Finding {
   targets?: string[];
 }
 
-/** Each rule's page (the problem and the safe way), shipped with the lint package. */
-function docsPage(rule: string): string {
-  return join(dirname(require.resolve('@zdm/migration-lint/package.json')), 'docs/rules', `${rule}.md`);
+interface LintPackage {
+  repository?: string | { url?: string; directory?: string };
+}
+
+/** `github:o/r`, `o/r`, `git+https://github.com/o/r.git` and the like as a browsable https URL. */
+export function repositoryUrl(repository: LintPackage['repository']): { url: string; directory: string } | undefined {
+  const raw = typeof repository === 'string' ? repository : repository?.url;
+  if (!raw) return undefined;
+  const directory = typeof repository === 'object' ? (repository.directory ?? '') : '';
+  const shorthand = /^(?:github:)?([\w.-]+\/[\w.-]+)$/.exec(raw);
+  const url = shorthand ? `https://github.com/${shorthand[1]}` : raw.replace(/^git\+/, '').replace(/^git:\/\//, 'https://').replace(/^ssh:\/\/git@/, 'https://').replace(/\.git$/, '');
+  return /^https?:\/\//.test(url) ? { url: url.replace(/\/$/, ''), directory } : undefined;
+}
+
+/**
+ * Each rule's page (the problem and the safe way), shipped with the lint package: a link into the
+ * repository when the package names one, otherwise the file's path from where lint ran.
+ */
+function docsLink(rule: string, cwd: string): string {
+  const manifest = require.resolve('@zdm/migration-lint/package.json');
+  const repository = repositoryUrl((JSON.parse(readFileSync(manifest, 'utf8')) as LintPackage).repository);
+  const page = `docs/rules/${rule}.md`;
+  if (repository) return `${repository.url}/blob/HEAD/${[repository.directory, page].filter(Boolean).join('/')}`;
+  return relative(cwd, join(dirname(manifest), page));
+}
+
+const counted = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** "3 findings in 2 files: 1 error, 2 warnings", or "no findings in 2 files". */
+export function countLine(findings: Finding[], what: string): string {
+  if (!findings.length) return `no findings in ${what}`;
+  const by = (severity: Finding['severity']) => findings.filter((f) => f.severity === severity).length;
+  const parts = [counted(by('error'), 'error'), counted(by('warning'), 'warning'), ...(by('info') ? [counted(by('info'), 'note')] : [])];
+  return `${counted(findings.length, 'finding')} in ${what}: ${parts.join(', ')}`;
 }
 
 export function git(args: string[], cwd: string): string | undefined {
@@ -130,9 +161,9 @@ export function reportFindings(findings: ReportedFinding[], format: Format, what
     default:
       for (const f of findings) {
         const where = f.targets ? `\n  on ${f.targets.length} target(s): ${f.targets.join(', ')}` : '';
-        out.result(`${f.file ?? f.migration}:${f.line ?? 1}: ${f.severity} ${f.rule}: ${f.message}\n  fix: ${f.fix}\n  ${f.statement}${where}\n  see ${relative(cwd, docsPage(f.rule))}`);
+        out.result(`${f.file ?? f.migration}:${f.line ?? 1}: ${f.severity} ${f.rule}: ${f.message}\n  fix: ${f.fix}\n  ${f.statement}${where}\n  see ${docsLink(f.rule, cwd)}`);
       }
-      out.result(`${findings.length} finding(s) (${errors} error(s)) in ${what}`);
+      out.result(countLine(findings, what));
   }
   return errors ? 5 : 0;
 }

@@ -10,6 +10,8 @@ import { git, LINT_FORMATS, reportFindings, sqlUnit, type Format, type ReportedF
 
 export { LINT_FORMATS, type ReportedFinding } from './lint-report';
 
+const pendingCount = (n: number) => `${n} pending migration${n === 1 ? '' : 's'}`;
+
 export interface LintOptions extends FleetFlags {
   format?: string;
   since?: string;
@@ -91,7 +93,7 @@ async function lintFleet(ctx: CommandContext, options: LintOptions): Promise<{ f
       }
     }
   }
-  return { findings: [...byKey.values()], what: `${pending} pending migration(s) over ${fleet.targets.length} target(s)` };
+  return { findings: [...byKey.values()], what: `${pendingCount(pending)} over ${fleet.targets.length} target(s)` };
 }
 
 /**
@@ -110,7 +112,7 @@ export async function lintCommand(ctx: CommandContext, paths: string[], options:
   let what: string;
   if (files.length) {
     findings = await lintPaths(ctx, files);
-    what = `${files.length} file(s)`;
+    what = `${files.length} file${files.length === 1 ? '' : 's'}`;
   } else if (options.since) {
     findings = [];
     what = `the migration files changed since ${options.since} (none)`;
@@ -121,7 +123,7 @@ export async function lintCommand(ctx: CommandContext, paths: string[], options:
     } else {
       const plans = await planWithFindings(ctx, undefined, true);
       findings = plans.flatMap((p) => p.findings.map((f) => ({ ...f, app: p.app })));
-      what = `${plans.reduce((n, p) => n + p.migrations.length, 0)} pending migration(s)`;
+      what = pendingCount(plans.reduce((n, p) => n + p.migrations.length, 0));
     }
   }
   return reportFindings(findings, format, what, cwd, ctx.out);

@@ -54,14 +54,17 @@ export async function runMigrationsFor(
 function printSummary(ctx: CommandContext, command: string, summary: RunSummary): void {
   const { out } = ctx;
   if (out.json) {
+    // what the run reverted: a down's or a revert's own migrations, and an up's revert after a failure
+    const reverted = [...summary.migrations.filter((m) => m.direction === 'down'), ...summary.reverted];
     out.document({
       type: 'summary',
       command,
       runId: summary.runId,
       status: summary.status,
       durationMs: summary.durationMs,
+      counts: { applied: summary.migrations.filter((m) => m.direction === 'up').length, reverted: reverted.length },
       migrations: summary.migrations,
-      reverted: summary.reverted,
+      reverted,
       error: summary.error ? { message: summary.error.message, exitCode: summary.error.exitCode } : null,
     });
     return;

@@ -1,7 +1,9 @@
 import { formatDuration } from '@zdm/db';
 import type { AppStatus, MigrationState } from '@zdm/migrator';
-import { overFleetQuietly, type FleetFlags } from '../fleet/fleet-command';
+import { colorEnabled, palette } from '@zdm/observability';
 import type { CommandContext } from '../context';
+import { overFleetQuietly, type FleetFlags } from '../fleet/fleet-command';
+import { formatTable, formatWhen, type Cell } from '../reporters/table';
 
 export interface StatusOptions extends FleetFlags {
   exitCode?: boolean;
@@ -44,17 +46,24 @@ function appEntry(a: AppStatus, target?: string) {
   };
 }
 
-function printStatusText(out: CommandContext['out'], apps: AppStatus[]): void {
-  const width = Math.max(0, ...apps.flatMap((a) => a.migrations.map((m) => m.name.length)));
+/** The status table: one for every app (a header row under each app's name), so the columns line up from one app to the next. */
+function printStatusText(ctx: CommandContext, out: CommandContext['out'], apps: AppStatus[]): void {
+  const colors = palette(colorEnabled(ctx.env, Boolean((ctx.streams.stdout as NodeJS.WriteStream).isTTY)));
+  const paint: Record<MigrationState, (text: string) => string> = { applied: colors.green, pending: colors.yellow, changed: colors.red, missing: colors.red };
+  const now = new Date();
+  const rows: Cell[][] = [['STATE', 'MIGRATION', 'APPLIED', 'TOOK', 'NOTE']];
   for (const app of apps) {
-    out.result(`${app.app} (${app.orm}) ${app.database}`);
-    if (!app.migrations.length) out.result('  no migrations');
     for (const m of app.migrations) {
-      const when = m.appliedAt ? `  ${m.appliedAt}` : '';
-      const took = m.durationMs !== null ? `  ${formatDuration(m.durationMs)}` : '';
-      const note = m.partial ? `  partial, last error: ${m.lastError ?? 'unknown'}` : NOTES[m.state] ? `  ${NOTES[m.state]}` : '';
-      out.result(`  ${m.state.padEnd(8)} ${m.name.padEnd(width)}${when}${took}${note}`.trimEnd());
+      const note = m.partial ? `partial, last error: ${m.lastError ?? 'unknown'}` : (NOTES[m.state] ?? '');
+      rows.push([{ text: m.state, paint: paint[m.state] }, m.name, m.appliedAt ? formatWhen(new Date(m.appliedAt), now) : '', m.durationMs !== null ? formatDuration(m.durationMs) : '', note]);
     }
+  }
+  const [header, ...lines] = formatTable(rows, { indent: '  ', right: [3] });
+  for (const app of apps) {
+    out.result(colors.bold(`${app.app} (${app.orm}) ${app.database}`));
+    if (!app.migrations.length) out.result('  no migrations');
+    else out.result(header);
+    for (const line of lines.splice(0, app.migrations.length)) out.result(line);
   }
 }
 
@@ -82,7 +91,7 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
         ...(fleet.failed.length ? { failed: fleet.failed } : {}),
       });
     } else {
-      for (const { ctx: t, report } of all) printStatusText(t.out, report.apps);
+      for (const { ctx: t, report } of all) printStatusText(ctx, t.out, report.apps);
       const behind = [...new Set(unready.map((u) => u.target))];
       out.result(behind.length ? `${behind.length} of ${fleet.targets.length} target(s) behind: ${behind.join(', ')}` : `all ${fleet.targets.length} target(s) current`);
       for (const f of fleet.failed) out.result(`  unreadable ${f.target}: ${f.error}`);
@@ -91,10 +100,7 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
     return options.exitCode && unready.length ? 6 : 0;
   }
   const { apps, unready } = await readStatus(ctx, options);
-  if (out.json) {
-    out.document({ ready: unready.length === 0, unready, apps: apps.map((a) => appEntry(a)) });
-  } else {
-    printStatusText(out, apps);
-  }
+  if (out.json) out.document({ ready: unready.length === 0, unready, apps: apps.map((a) => appEntry(a)) });
+  else printStatusText(ctx, out, apps);
   return options.exitCode && unready.length ? 6 : 0;
 }

@@ -8,7 +8,7 @@ import { RULES } from '@zdm/migration-lint';
 import * as v from 'valibot';
 import type { AppConfig, LintConfig, MigrateConfig } from './define-config';
 
-export { CONFIG_FILES, findConfig } from './find-config';
+export { CONFIG_FILES, configsIn, findConfig, whichConfigWins } from './find-config';
 
 // valibot rather than zod: the config is validated on every command, and zod's core (all its
 // locales) takes ~50 ms and ~20 MiB to load; the messages below are the ones users have always seen

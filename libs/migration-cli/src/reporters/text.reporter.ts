@@ -27,7 +27,8 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
         out.debug(`${event.app} ${event.migration} ${event.direction} (${event.transactional ? 'in a transaction' : 'outside a transaction'})`, at(event));
         break;
       case 'statement.finished':
-        out.debug(`  ${event.skipped ? 'skipped (done by an earlier attempt)' : `${formatDuration(event.durationMs)}${event.rowCount !== null ? `, ${event.rowCount} rows` : ''}`}  ${oneLine(out.redact(event.sql))}`, {
+        // fixed-width duration and row columns, so the statements of a run line up one under another
+        out.debug(`  ${(event.skipped ? 'skipped' : formatDuration(event.durationMs)).padStart(10)}  ${(event.rowCount !== null && !event.skipped ? `${event.rowCount} rows` : '').padStart(12)}  ${oneLine(out.redact(event.sql))}${event.skipped ? '  (done by an earlier attempt)' : ''}`, {
           ...at(event),
           durationMs: event.durationMs,
           rowCount: event.rowCount,

@@ -1,3 +1,4 @@
+import { retry, type RetryFailure } from '@zdm/db';
 import type { Env } from '../env';
 import { createRedactor, redactDeep, type Redactor } from '../redaction/redactor';
 import type { AlertDelivery, AlertEvent } from './alert-event';
@@ -32,10 +33,19 @@ const BACKOFF_BASE_MS = 250;
 /** A Retry-After longer than this is cut: the run waits for its alerts before it exits. */
 const RETRY_AFTER_CAP_MS = 5000;
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
 /** 408 and 429 are the receiver asking to try later; 5xx is the receiver failing. Other 4xx will fail again. */
-const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+const retryableStatus = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/** One attempt that did not deliver: the receiver's answer, or why there was none. */
+class AttemptFailed extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Exponential, with jitter so that several runs alerting at once do not retry in step. */
 function backoffMs(attempt: number, retryAfterMs?: number): number {
@@ -64,28 +74,37 @@ async function deliver(channel: AlertChannel, payload: string, settings: Deliver
   const started = Date.now();
   const done = (result: Omit<AlertDelivery, 'channel' | 'ms'>): AlertDelivery => ({ channel: channel.name, ...result, ms: Date.now() - started });
   if (!URL.canParse(channel.url)) return done({ ok: false, error: 'its URL is not a valid URL', attempts: 0 });
-  let last: { status?: number; error?: string } = {};
-  for (let attempt = 1; attempt <= settings.retries; attempt++) {
-    let wait: number | undefined;
-    try {
-      const response = await settings.fetchImpl(channel.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: payload,
-        signal: AbortSignal.timeout(settings.timeoutMs),
-      });
-      // read the answer so the connection is released; its content does not matter
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) return done({ ok: true, status: response.status, attempts: attempt });
-      last = { status: response.status, error: `HTTP ${response.status}` };
-      if (!retryable(response.status)) return done({ ok: false, ...last, attempts: attempt });
-      wait = retryAfterMs(response.headers.get('retry-after'));
-    } catch (error) {
-      last = { error: describeFailure(error, settings.timeoutMs) };
-    }
-    if (attempt < settings.retries) await sleep(backoffMs(attempt, wait));
+  try {
+    const { value: status, state } = await retry(
+      async () => {
+        let response: Response;
+        try {
+          response = await settings.fetchImpl(channel.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: payload,
+            signal: AbortSignal.timeout(settings.timeoutMs),
+          });
+        } catch (error) {
+          throw new AttemptFailed(describeFailure(error, settings.timeoutMs));
+        }
+        // read the answer so the connection is released; its content does not matter
+        await response.arrayBuffer().catch(() => undefined);
+        if (!response.ok) throw new AttemptFailed(`HTTP ${response.status}`, response.status, retryAfterMs(response.headers.get('retry-after')));
+        return response.status;
+      },
+      {
+        attempts: settings.retries,
+        retryable: (error) => (error as AttemptFailed).status === undefined || retryableStatus((error as AttemptFailed).status!),
+        delay: (attempt, error) => backoffMs(attempt, (error as AttemptFailed).retryAfterMs),
+      },
+    );
+    return done({ ok: true, status, attempts: state.attempts });
+  } catch (failure) {
+    const { error, state } = failure as RetryFailure;
+    const last = error as AttemptFailed;
+    return done({ ok: false, ...(last.status !== undefined && { status: last.status }), error: last.message, attempts: state.attempts });
   }
-  return done({ ok: false, ...last, attempts: settings.retries });
 }
 
 /** Alerts to Slack, Telegram and a generic webhook, as configured by the environment. */

@@ -38,7 +38,7 @@ describe('createLogger', () => {
   });
 
   it('writes readable lines on a terminal, the level in front only when it needs attention', () => {
-    const { logger, lines } = capture({ isTTY: true });
+    const { logger, lines } = capture({ isTTY: true, env: { NO_COLOR: '1' } });
     logger.info({ app: 'payments' }, 'applied 202401150900__create_chargebacks in 12 ms');
     logger.warn('slow statement');
     logger.error('failed at postgres://u:pw-s3cret-123@h/db');
@@ -49,8 +49,22 @@ describe('createLogger', () => {
     const stream = Object.assign(new PassThrough(), { isTTY: true });
     const lines: string[] = [];
     stream.on('data', (d) => lines.push(String(d)));
-    createLogger({ env: {}, redactor: createRedactor(), stream }).warn('x');
+    createLogger({ env: { NO_COLOR: '1' }, redactor: createRedactor(), stream }).warn('x');
     expect(lines).toEqual(['warn: x\n']);
+  });
+
+  it('warnings and errors on a terminal were not coloured, and NO_COLOR is honoured', () => {
+    const coloured = capture({ isTTY: true });
+    coloured.logger.warn('slow');
+    coloured.logger.error('failed');
+    coloured.logger.info('applied');
+    expect(coloured.lines).toEqual(['\u001b[33mwarn: \u001b[39mslow', '\u001b[31merror: \u001b[39mfailed', 'applied']);
+    const forced = capture({ isTTY: false, env: { LOG_FORMAT: 'pretty', FORCE_COLOR: '1' } });
+    forced.logger.warn('slow');
+    expect(forced.lines).toEqual(['\u001b[33mwarn: \u001b[39mslow']);
+    const plain = capture({ isTTY: true, env: { NO_COLOR: '1' } });
+    plain.logger.warn('slow');
+    expect(plain.lines).toEqual(['warn: slow']);
   });
 
   it.each([

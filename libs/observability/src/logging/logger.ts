@@ -1,6 +1,7 @@
 import pino, { type Level, type Logger } from 'pino';
 import type { Env } from '../env';
 import type { Redactor } from '../redaction/redactor';
+import { colorEnabled, palette } from './color';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -33,9 +34,9 @@ export interface LoggerOptions {
 const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 /** One readable line: the message, with the level in front only when it needs attention. */
-function prettyLine(json: string): string {
+function prettyLine(json: string, colors: ReturnType<typeof palette>): string {
   const entry = JSON.parse(json) as { level: string; msg?: string; err?: { message?: string }; target?: string };
-  const prefix = entry.level === 'warn' || entry.level === 'error' || entry.level === 'fatal' ? `${entry.level}: ` : '';
+  const prefix = entry.level === 'warn' ? colors.yellow('warn: ') : entry.level === 'error' || entry.level === 'fatal' ? colors.red(`${entry.level}: `) : '';
   const message = entry.msg || entry.err?.message || '';
   // a fleet's targets run side by side: each line says whose it is
   const target = entry.target === undefined ? '' : `[${entry.target}] `;
@@ -50,7 +51,9 @@ function prettyLine(json: string): string {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const stream = options.stream ?? process.stderr;
-  const format = logFormat(options.env, options.isTTY ?? Boolean((stream as NodeJS.WriteStream).isTTY));
+  const isTTY = options.isTTY ?? Boolean((stream as NodeJS.WriteStream).isTTY);
+  const format = logFormat(options.env, isTTY);
+  const colors = palette(colorEnabled(options.env, isTTY));
   const redact = options.redactor;
   const destination = {
     write:
@@ -59,7 +62,7 @@ export function createLogger(options: LoggerOptions): Logger {
             stream.write(redact(line));
           }
         : (line: string) => {
-            stream.write(redact(prettyLine(line)) + '\n');
+            stream.write(redact(prettyLine(line, colors)) + '\n');
           },
   };
   const envLevel = options.env.LOG_LEVEL?.toLowerCase();
