@@ -10,6 +10,7 @@ import { planCommand } from './commands/plan.command';
 import { revertCommand } from './commands/revert.command';
 import { statusCommand } from './commands/status.command';
 import { upCommand } from './commands/up.command';
+import { VERIFY_FORMATS, verifyCommand } from './commands/verify.command';
 import { redactingStream } from './redacting-stream';
 import { CommandContext, type GlobalOptions, type Streams } from './context';
 import { EXIT_CODES } from './exit-codes';
@@ -132,6 +133,18 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
     .option('--max-rows-per-second <n>', 'throttle to this rate')
     .option('--lock-wait <duration>', 'how long to wait for another session that runs the same job (default 10m; then exit 3)')
     .action(async (job: string | undefined, options) => withContext((ctx) => backfillCommand(ctx, job, options))());
+
+  // ---- verify: the reversibility check (delivery) ----
+  program
+    .command('verify')
+    .description("check each migration's down() on scratch databases of our own: up, down (the schema must be the one before up), up again; default the migrations pending on the target (exit 1 on a failure)")
+    .argument('[paths...]', 'migration files of a configured app to check (in the app\'s order)')
+    .option('--since <git-ref>', 'check the migration files the branch added or changed since it left this ref (a three-dot diff)')
+    .option('--all', 'check every migration of the selected apps, whatever the target has applied')
+    .option('--scratch-url <url>', 'a server to create (and drop) scratch databases zdm_scratch_* on; default the embedded server')
+    .addOption(new Option('--format <format>', 'text, json or github (annotations)').choices([...VERIFY_FORMATS]))
+    .action(async (paths: string[], options) => withContext((ctx) => verifyCommand(ctx, paths, options))());
+  // ---- end verify ----
 
   program
     .command('init')

@@ -57,6 +57,13 @@ export class ScratchTargets {
     });
   }
 
+  /** The scratch database standing in for an app's target. */
+  targetOf(appName: string): ScratchDatabase['target'] {
+    const entry = this.apps.find(({ app }) => app.name === appName);
+    if (!entry) throw new Error(`no scratch database for app ${appName}`);
+    return entry.scratch.target;
+  }
+
   /** Drops the scratch databases. */
   async drop(): Promise<void> {
     for (const db of this.databases.values()) await db.drop().catch(() => undefined);

@@ -28,3 +28,4 @@ export * from './sql/analyze';
 export * from './types';
 export * from './watchdog';
 export * from './generator';
+export * from './schema-snapshot';
