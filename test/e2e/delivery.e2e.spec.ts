@@ -71,6 +71,10 @@ describe('Kubernetes manifests', () => {
     const mount = container.volumeMounts!.find((m) => report.startsWith(m.mountPath + '/'))!;
     expect(mount.mountPath).not.toBe('/tmp');
     expect(pod.volumes!.find((v) => v.name === mount.name)?.persistentVolumeClaim).toBeDefined();
+    // so do the backups taken before a destructive migration (ENV=production refuses one without them)
+    const backups = args[args.indexOf('--backup-dir') + 1];
+    expect(args).toContain('--backup-dir');
+    expect(backups.startsWith(mount.mountPath + '/')).toBe(true);
     // the image the Job runs is the one the Dockerfile builds: its entrypoint is the Job's command
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]) as string[];

@@ -11,6 +11,7 @@ import { revertCommand } from './commands/revert.command';
 import { statusCommand } from './commands/status.command';
 import { upCommand } from './commands/up.command';
 import { VERIFY_FORMATS, verifyCommand } from './commands/verify.command';
+import { restoreCommand } from './commands/restore.command';
 import { redactingStream } from './redacting-stream';
 import { CommandContext, type GlobalOptions, type Streams } from './context';
 import { EXIT_CODES } from './exit-codes';
@@ -78,7 +79,10 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
       .option('--to <name>', 'stop after this migration (it is applied)')
       .option('--allow-changed', 'run even though an applied migration was edited')
       .option('--no-revert-on-failure', 'keep what this run applied when a migration fails')
-      .option('--unsafe-ok', 'run even though the lint gate finds error-level hazards in what is about to run'),
+      .option('--unsafe-ok', 'run even though the lint gate finds error-level hazards in what is about to run')
+      // ---- backups before destructive steps (delivery) ----
+      .option('--backup-dir <dir>', 'before a migration drops, truncates or rewrites data, copy it out here (COPY, gzip); must be durable (a mounted volume)')
+      .option('--no-backup', 'with ENV=production, run such a migration without a backup, on purpose'),
   ).action(async (options) => withContext((ctx) => upCommand(ctx, options))());
 
   runOptions(
@@ -145,6 +149,15 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
     .addOption(new Option('--format <format>', 'text, json or github (annotations)').choices([...VERIFY_FORMATS]))
     .action(async (paths: string[], options) => withContext((ctx) => verifyCommand(ctx, paths, options))());
   // ---- end verify ----
+
+  // ---- restore: put a backup's data back (delivery) ----
+  program
+    .command('restore')
+    .description('put the data of a backup (a folder --backup-dir got before a destructive migration) back into its app\'s database, in one transaction')
+    .argument('<backup>', 'the backup folder (holds manifest.json)')
+    .option('-y, --yes', 'confirm writing data with ENV=production')
+    .action(async (backup: string, options: { yes?: boolean }) => withContext((ctx) => restoreCommand(ctx, backup, options))());
+  // ---- end restore ----
 
   program
     .command('init')

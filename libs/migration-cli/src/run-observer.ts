@@ -30,6 +30,7 @@ export class RunObserver {
   private readonly metrics: MigrationMetrics;
   private readonly pending: Promise<unknown>[] = [];
   private readonly rows: RunReport['migrations'] = [];
+  private readonly backups: NonNullable<RunReport['backups']> = [];
   private readonly slowAlerted = new Set<string>();
   private readonly startedAt = new Date();
 
@@ -53,6 +54,9 @@ export class RunObserver {
     switch (event.type) {
       case 'lock.acquired':
         this.metrics.lockWaited(event.waitedMs / 1000);
+        break;
+      case 'backup.finished':
+        this.backups.push({ app: event.app, migration: event.migration, path: event.path, durationMs: event.durationMs, tables: event.tables });
         break;
       case 'migration.finished':
         this.metrics.migrationFinished(event.app, 'succeeded', event.durationMs / 1000, event.direction);
@@ -122,6 +126,7 @@ export class RunObserver {
       durationMs: summary.durationMs,
       migrations: this.rows,
       reverted: summary.reverted.map(({ app, migration }) => ({ app, migration })),
+      ...(this.backups.length ? { backups: this.backups } : {}),
     };
     if (this.options.command === 'up' && summary.status === 'ok') for (const app of this.ctx.apps()) this.metrics.runSucceeded(app.name);
     const work: Promise<unknown>[] = [...this.pending];

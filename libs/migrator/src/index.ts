@@ -29,3 +29,4 @@ export * from './types';
 export * from './watchdog';
 export * from './generator';
 export * from './schema-snapshot';
+export * from './backup';

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { CommandContext } from '../context';
 import { planCommand } from './plan.command';
 import { runMigrations, type RunOptions } from './run-migrations';
@@ -7,6 +8,10 @@ export interface UpOptions extends RunOptions {
   allowChanged?: boolean;
   revertOnFailure: boolean;
   unsafeOk?: boolean;
+  /** Where to copy out what a migration drops, truncates or rewrites, before it runs. */
+  backupDir?: string;
+  /** false with --no-backup: no backup, on purpose, even in production. */
+  backup?: boolean;
 }
 
 /** Applies pending migrations of the selected apps, in configured order; DRY_RUN=1 makes it a plan. */
@@ -15,5 +20,6 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     ctx.out.log('DRY_RUN is set: showing the plan, executing nothing');
     return planCommand(ctx, { to: options.to });
   }
-  return runMigrations(ctx, 'up', options, (engine) => engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure, unsafeOk: options.unsafeOk }));
+  const backup = { dir: options.backup === false ? undefined : options.backupDir && resolve(ctx.streams.cwd, options.backupDir), required: options.backup !== false && ctx.settings().envName === 'production' };
+  return runMigrations(ctx, 'up', options, (engine) => engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure, unsafeOk: options.unsafeOk, backup }));
 }
