@@ -12,6 +12,7 @@ import { statusCommand } from './commands/status.command';
 import { upCommand } from './commands/up.command';
 import { VERIFY_FORMATS, verifyCommand } from './commands/verify.command';
 import { restoreCommand } from './commands/restore.command';
+import { TEMPLATES, templateCommand, type TemplateOptions } from './commands/generate-template';
 import { redactingStream } from './redacting-stream';
 import { CommandContext, type GlobalOptions, type Streams } from './context';
 import { EXIT_CODES } from './exit-codes';
@@ -111,7 +112,16 @@ export async function runCli(argv: string[], streams: Partial<Streams> = {}): Pr
     .command('generate')
     .description("write a migration from the ORM's schema diff, named YYYYMMDDHHmm__<description>")
     .argument('<description>', 'lower-case words joined by _, e.g. add_refund_reason')
-    .action(async (description: string) => withContext((ctx) => generateCommand(ctx, description))());
+    // ---- templates: the safe multi-step files of a common change (delivery) ----
+    .addOption(new Option('--template <name>', 'write the safe multi-step migrations of a common change instead of the schema diff').choices([...TEMPLATES]))
+    .option('--table <table>', 'with --template: the table')
+    .option('--column <column>', 'with --template: the column (add-index: columns joined by ,)')
+    .option('--type <type>', 'with --template add-column, rename-column, change-type: the (new) column\'s type')
+    .option('--to <column>', 'with --template rename-column, change-type: the new column')
+    .option('--references <table(column)>', 'with --template add-foreign-key: what the column references')
+    .action(async (description: string, options: Omit<TemplateOptions, 'template'> & { template?: string }) =>
+      withContext((ctx) => (options.template ? templateCommand(ctx, description, { ...options, template: options.template }) : generateCommand(ctx, description)))(),
+    );
 
   program
     .command('check')
