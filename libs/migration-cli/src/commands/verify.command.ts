@@ -250,7 +250,10 @@ export async function verifyCommand(ctx: CommandContext, paths: string[], option
       out.result(`verify: ${results.length - failed.length} of ${results.length} migration(s) reversible`);
       break;
     default:
-      if (!results.length) out.result('verify: nothing to check (no migration pending on the target; pass files, --since <ref> or --all)');
+      if (!results.length) {
+        const why = options.since ? `no migration file changed since ${options.since}` : paths.length ? 'no migration in the files given' : 'no migration pending on the target; pass files, --since <ref> or --all';
+        out.result(`verify: nothing to check (${why})`);
+      }
       for (const r of results) {
         if (r.status === 'ok') out.result(`ok    ${r.app}/${r.migration}: up, down, up; down restores the schema`);
         else out.result(`${r.status === 'skipped' ? 'skip' : 'FAIL'}  ${r.app}/${r.migration} (${r.file}:${r.line ?? 1}): ${r.message}${r.statement ? `\n      statement: ${r.statement.trim().replace(/\s+/g, ' ')}` : ''}`);
