@@ -200,6 +200,25 @@ describe('migrate verify: up, down, up on a scratch database, and the schema dow
     expect(result.code).toBe(0);
   });
 
+  it("regression: a TypeORM migration using queryRunner.renameColumn applies after the plan of the same run (TypeORM's table cache no longer outlives the plan)", async () => {
+    writeFileSync(
+      join(project.migrations, '202401151600__chargebacks_rename_status.ts'),
+      `import type { MigrationInterface, QueryRunner } from 'typeorm';
+export class ChargebacksRenameStatus1705334400000 implements MigrationInterface {
+  name = 'ChargebacksRenameStatus1705334400000';
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.renameColumn('chargebacks', 'status', 'state');
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.renameColumn('chargebacks', 'state', 'status');
+  }
+}
+`,
+    );
+    const result = await verify(['--json', 'migrations/202401151600__chargebacks_rename_status.ts']);
+    expect({ code: result.code, out: result.stdout }).toMatchObject({ code: 0 });
+  });
+
   it('usage: a file no app lists is exit 2, and so is --all with files', async () => {
     writeFileSync(join(project.dir, 'stray.ts'), GOOD);
     expect((await verify(['stray.ts'])).code).toBe(2);
