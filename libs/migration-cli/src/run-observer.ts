@@ -30,6 +30,7 @@ export class RunObserver {
   private readonly metrics: MigrationMetrics;
   private readonly pending: Promise<unknown>[] = [];
   private readonly rows: RunReport['migrations'] = [];
+  private readonly backups: NonNullable<RunReport['backups']> = [];
   private readonly slowAlerted = new Set<string>();
   private readonly startedAt = new Date();
 
@@ -56,14 +57,23 @@ export class RunObserver {
     switch (event.type) {
       case 'lock.acquired':
         this.metrics.lockWaited(event.waitedMs / 1000);
+        this.metrics.phaseTook('run_lock', event.waitedMs / 1000);
+        break;
+      case 'backup.finished':
+        this.metrics.phaseTook('backup', event.durationMs / 1000);
+        this.backups.push({ app: event.app, migration: event.migration, path: event.path, durationMs: event.durationMs, tables: event.tables });
         break;
       case 'migration.finished':
         this.metrics.migrationFinished(event.app, 'succeeded', event.durationMs / 1000, event.direction);
+        this.metrics.phaseTook(event.direction, event.durationMs / 1000);
+        this.metrics.lockRetried(event.app, event.retries);
         if (event.lockWaitMs) this.metrics.lockWaited(event.lockWaitMs / 1000, 'table_lock');
         this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: event.direction === 'up' ? 'applied' : 'reverted', durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs });
         break;
       case 'migration.failed': {
         this.metrics.migrationFinished(event.app, 'failed', event.durationMs / 1000, event.direction);
+        this.metrics.phaseTook(event.direction, event.durationMs / 1000);
+        this.metrics.lockRetried(event.app, event.retries);
         this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: 'failed', durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs, error: event.error });
         const lockTimeout = event.code === '55P03' || event.code === '40P01';
         this.alert({
@@ -108,6 +118,11 @@ export class RunObserver {
     this.metrics.backfillBatch(job, rows, seconds);
   }
 
+  /** A backfill's progress: rows still to do (an estimate) and the ETA, as gauges. */
+  backfillProgress(job: string, rowsRemaining: number | null, etaSeconds: number | null): void {
+    this.metrics.backfillProgress(job, rowsRemaining, etaSeconds);
+  }
+
   /** A backfill that failed after its batch retries. */
   backfillFailed(job: string, error: unknown): void {
     this.alert({ kind: 'backfill_failed', job, summary: `backfill ${job} failed`, error: (error as Error)?.message ?? String(error) });
@@ -126,6 +141,7 @@ export class RunObserver {
       durationMs: summary.durationMs,
       migrations: this.rows,
       reverted: summary.reverted.map(({ app, migration }) => ({ app, migration })),
+      ...(this.backups.length ? { backups: this.backups } : {}),
     };
     // over a shared fleet registry, the fleet says when every target succeeded
     if (this.options.command === 'up' && summary.status === 'ok' && !this.ctx.fleetMetrics) for (const app of this.ctx.apps()) this.metrics.runSucceeded(app.name);

@@ -58,9 +58,10 @@ export class ScratchTargets {
   }
 
   /** The scratch database standing in for an app's target (with the app's history schema). */
-  targetOf(appName: string): ScratchDatabase['target'] | undefined {
-    const found = this.apps.find(({ app }) => app.name === appName);
-    return found && (found.app.schema ? { ...found.scratch.target, schema: found.app.schema } : found.scratch.target);
+  targetOf(appName: string): ScratchDatabase['target'] {
+    const entry = this.apps.find(({ app }) => app.name === appName);
+    if (!entry) throw new Error(`no scratch database for app ${appName}`);
+    return entry.app.schema ? { ...entry.scratch.target, schema: entry.app.schema } : entry.scratch.target;
   }
 
   /** Drops the scratch databases. */

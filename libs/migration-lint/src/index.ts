@@ -8,3 +8,4 @@ export * from './cut';
 export * from './nodes';
 export * from './visit';
 export * from './lock-modes';
+export * from './backup-targets';

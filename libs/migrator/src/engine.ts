@@ -6,7 +6,9 @@ import { InterruptedError } from './errors/interrupted.error';
 import { TransactionControlError } from './errors/transaction-control.error';
 import { SafetyFindingsError } from './errors/safety-findings.error';
 import { RunLockLostError } from './errors/run-lock-lost.error';
-import { lintRun, placeInSource, type LintUnit, type NotNullCatalog } from '@zdm/migration-lint';
+import { backupTargets, lintRun, placeInSource, type BackupTarget, type LintUnit, type NotNullCatalog } from '@zdm/migration-lint';
+import { basename } from 'node:path';
+import { backUp } from './backup';
 import { readNotNullCatalog } from './not-null-catalog';
 import type { ReleaseApp } from './readiness';
 import { lintUnitOf, type LintSettings } from './lint-unit';
@@ -33,6 +35,14 @@ export interface EngineApp {
   naming: 'timestamped' | 'orm';
   /** History up to and including this migration is never judged by the lint gate (adopted projects). */
   lintBaseline?: string;
+}
+
+/** Backups before a migration that drops, truncates or rewrites data. */
+export interface BackupSettings {
+  /** A durable folder (in Kubernetes a mounted volume): without it, nothing is backed up. */
+  dir?: string;
+  /** Refuse such a migration when there is no `dir` (ENV=production without --no-backup). */
+  required?: boolean;
 }
 
 export interface EngineSettings extends ExecutionSettings {
@@ -539,7 +549,7 @@ export class MigrationEngine {
 
   // ---- up ------------------------------------------------------------------------------------
 
-  async up(options: { to?: string; allowChanged?: boolean; revertOnFailure?: boolean; unsafeOk?: boolean } = {}): Promise<RunSummary> {
+  async up(options: { to?: string; allowChanged?: boolean; revertOnFailure?: boolean; unsafeOk?: boolean; backup?: BackupSettings } = {}): Promise<RunSummary> {
     return this.runCommand(async (summary) => {
       // a waiter behind a run of the same release leaves once that run has applied everything
       const states = await this.openAll(true, () => this.nothingLeft(options.to));
@@ -548,10 +558,14 @@ export class MigrationEngine {
       const changed = states.flatMap((s) => s.migrations.filter((m) => this.stateOf(s, m).state === 'changed').map((m) => ({ app: s.app.name, name: m.name })));
       if (changed.length && !options.allowChanged) throw new ChangedMigrationError(changed);
       const pending = this.pendingOf(states, options.to);
-      await this.checkBeforeRun(states, pending, options.unsafeOk === true);
+      const backups = await this.checkBeforeRun(states, pending, options.unsafeOk === true);
+      this.refuseWithoutBackup(backups, options.backup);
       try {
         for (const s of states) {
-          for (const m of pending.get(s.app.name)!) summary.migrations.push(await this.execute(s, m, 'up'));
+          for (const m of pending.get(s.app.name)!) {
+            await this.backUpBefore(s, m, backups.get(m.file) ?? [], options.backup?.dir);
+            summary.migrations.push(await this.execute(s, m, 'up'));
+          }
         }
       } catch (error) {
         // no revert once the lock is gone: another run may be at work
@@ -580,7 +594,31 @@ export class MigrationEngine {
    * refused (exit 5) unless `unsafeOk`. The run is linted as one, so a table created earlier in the
    * same run is no hazard; migrations up to an app's `lintBaseline` are never judged.
    */
-  private async checkBeforeRun(states: AppState[], pending: Map<string, Entry[]>, unsafeOk: boolean): Promise<void> {
+  /** A destructive migration (dropping, truncating or rewriting data) with no --backup-dir where one is required: refused before anything runs. */
+  private refuseWithoutBackup(backups: Map<string, BackupTarget[]>, backup: BackupSettings | undefined): void {
+    if (!backup?.required || backup.dir) return;
+    const destructive = [...backups.entries()].filter(([, targets]) => targets.length);
+    if (!destructive.length) return;
+    const what = destructive.map(([file, targets]) => `${basename(file).replace(/\.[cm]?[jt]s$/, '')} (${targets.map((t) => `${t.rule} ${t.table}${t.columns ? `.${t.columns.join(', ')}` : ''}`).join('; ')})`);
+    throw new ConfigError(
+      `${what.join(', ')}: drops, truncates or rewrites data, and ENV=production needs a backup first: pass --backup-dir <a durable folder> (in Kubernetes a mounted volume, not the pod's /tmp), or --no-backup to go without one on purpose`,
+    );
+  }
+
+  /** Copies out what the migration is about to destroy, timed and reported, before it runs. */
+  private async backUpBefore(s: AppState, m: Entry, targets: BackupTarget[], dir: string | undefined): Promise<void> {
+    if (!targets.length || !dir) return;
+    const client = await openClient(s.app.target, `zdm-migrate backup ${s.app.name}`);
+    try {
+      const backup = await backUp(client, dir, { app: s.app.name, migration: m.name, runId: this.options.runId }, targets);
+      this.emit({ type: 'backup.finished', app: s.app.name, migration: m.name, path: backup.path, durationMs: backup.durationMs, tables: backup.tables.map(({ table, rows, file }) => ({ table, rows, file })) });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async checkBeforeRun(states: AppState[], pending: Map<string, Entry[]>, unsafeOk: boolean): Promise<Map<string, BackupTarget[]>> {
+    const backups = new Map<string, BackupTarget[]>();
     const units: (LintUnit & { app: string; file: string; judged: boolean })[] = [];
     for (const s of states) {
       const baseline = s.app.lintBaseline ? s.migrations.findIndex((m) => m.name === s.app.lintBaseline) : -1;
@@ -592,6 +630,7 @@ export class MigrationEngine {
           const concurrent = planned.statements.find((st) => st.concurrent);
           if (concurrent) throw new UnsafeTransactionError(s.app.name, m.name, concurrent.sql, s.app.orm);
         }
+        backups.set(m.file, await backupTargets(planned.statements.filter((st) => st.kind === 'write').map((st) => st.sql.trim().replace(/;\s*$/, '')).join(';\n')));
         const unit = lintUnitOf(await this.withCatalog(s, planned), s.database.serverVersion, this.options.lint);
         units.push({ app: s.app.name, file: m.file, judged: s.migrations.indexOf(m) > baseline, ...unit });
       }
@@ -604,6 +643,7 @@ export class MigrationEngine {
     if (errors.length && !unsafeOk) {
       throw new SafetyFindingsError(errors.map((f) => ({ app: f.app, migration: f.migration ?? '', file: f.file ?? '', rule: f.rule, message: f.message, fix: f.fix, statement: f.statement })));
     }
+    return backups;
   }
 
   /** The migration with what the live catalog says about the columns it sets NOT NULL on, read before anything of the run runs. */

@@ -33,3 +33,5 @@ export * from './trace/observe-statement';
 export * from './trace/target-catalog';
 export * from './trace/estimate';
 export * from './trace/trace';
+export * from './schema-snapshot';
+export * from './backup';

@@ -171,6 +171,8 @@ export type EngineEvent =
       skipped?: true;
     }
   | { type: 'index.repaired'; app: string; migration: string; index: string }
+  /** What a migration was about to drop, truncate or rewrite, copied out before it ran. */
+  | { type: 'backup.finished'; app: string; migration: string; path: string; durationMs: number; tables: { table: string; rows: number; file: string }[] }
   /** An earlier, killed attempt's index build still runs on the server: waited for, not duplicated. */
   | { type: 'index.waiting'; app: string; migration: string; index: string; pid: number }
   /** An earlier, killed attempt's index build finished: the index is valid and has the statement's definition. */

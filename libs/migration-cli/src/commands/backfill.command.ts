@@ -78,6 +78,7 @@ export async function backfillCommand(ctx: CommandContext, jobName: string | und
       isTTY: ctx.streams.isTTY,
       signal: abort.signal,
       onRows: (job, rows, seconds) => observer.backfillBatch(job, rows, seconds),
+      onProgress: (p) => observer.backfillProgress(p.job, p.estimatedTotal === null ? null : Math.max(p.estimatedTotal - p.rowsDone, 0), p.etaSeconds),
     });
     // stopped by a signal: the progress is saved, and the exit code says which signal
     return signal === 'SIGTERM' ? 143 : code;

@@ -112,8 +112,8 @@ export async function sqlUnit(file: string, lint: LintConfig = {}) {
 }
 
 /** `%`, CR, LF (and in properties `:` and `,`) escaped as GitHub's workflow commands want them. */
-const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+export const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+export const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 function sarif(findings: ReportedFinding[]) {
   return {

@@ -18,7 +18,7 @@ export interface LintOptions extends FleetFlags {
 }
 
 /** Migration files added or changed on this branch since it left `ref` (a three-dot diff). */
-function changedSince(ref: string, cwd: string, apps: ResolvedApp[]): string[] {
+export function changedSince(ref: string, cwd: string, apps: ResolvedApp[]): string[] {
   const root = git(['rev-parse', '--show-toplevel'], cwd)?.trim();
   if (!root) throw new ConfigError(`--since ${ref}: ${cwd} is not inside a git repository`);
   const diff = git(['diff', '--name-only', '--diff-filter=AMR', `${ref}...HEAD`], root);

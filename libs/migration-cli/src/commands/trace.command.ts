@@ -97,7 +97,7 @@ export async function traceCommand(ctx: CommandContext, paths: string[], options
       app: p.app,
       target: connections.find((c) => c.app.name === p.app)!.target,
       serverVersion: p.serverVersion,
-      scratch: scratch.targetOf(p.app)!,
+      scratch: scratch.targetOf(p.app),
       migrations: p.migrations,
       findings: p.findings,
     }));

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { CommandContext } from '../context';
 import { overFleet, type FleetFlags } from '../fleet/fleet-command';
 import { planCommand } from './plan.command';
@@ -8,6 +9,10 @@ export interface UpOptions extends RunOptions, FleetFlags {
   allowChanged?: boolean;
   revertOnFailure: boolean;
   unsafeOk?: boolean;
+  /** Where to copy out what a migration drops, truncates or rewrites, before it runs. */
+  backupDir?: string;
+  /** false with --no-backup: no backup, on purpose, even in production. */
+  backup?: boolean;
 }
 
 /** Applies pending migrations of the selected apps, in configured order; DRY_RUN=1 makes it a plan. */
@@ -16,7 +21,9 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     ctx.out.log('DRY_RUN is set: showing the plan, executing nothing');
     return planCommand(ctx, options);
   }
-  const up = (engine: Parameters<Parameters<typeof runMigrations>[3]>[0]) => engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure, unsafeOk: options.unsafeOk });
+  const backup = { dir: options.backup === false ? undefined : options.backupDir && resolve(ctx.streams.cwd, options.backupDir), required: options.backup !== false && ctx.settings().envName === 'production' };
+  const up = (engine: Parameters<Parameters<typeof runMigrations>[3]>[0]) =>
+    engine.up({ to: options.to, allowChanged: options.allowChanged, revertOnFailure: options.revertOnFailure, unsafeOk: options.unsafeOk, backup });
   const fleet = await overFleet(ctx, 'up', options, onTarget('up', options, up));
   return fleet ?? runMigrations(ctx, 'up', options, up);
 }

@@ -73,6 +73,12 @@ export function textReporter(out: Output): (event: EngineEvent) => void {
       case 'runs.abandoned':
         out.warn(`${event.database}: ${event.runs.length} migration run(s) left "running" by a process that died marked abandoned: ${event.runs.map((r) => `${r.app}/${r.migration}`).join(', ')}`);
         break;
+      case 'backup.finished':
+        out.log(
+          `backed up ${event.app}/${event.migration} before it runs: ${event.tables.map((t) => `${t.table} (${t.rows} row(s))`).join(', ') || 'nothing there yet'} to ${event.path} in ${formatDuration(event.durationMs)} (migrate restore ${event.path} puts it back)`,
+          { ...at(event), backup: event.path, durationMs: event.durationMs, tables: event.tables },
+        );
+        break;
       case 'index.repaired':
         out.warn(`${event.app}/${event.migration}: dropped the INVALID index ${event.index} left by an interrupted build; building it again`, at(event));
         break;

@@ -125,7 +125,12 @@ export class TypeOrmAdapter implements OrmAdapter {
   private async withSink(sink: StatementSink, work: (runner: QueryRunner) => Promise<void>, inTransaction = false): Promise<void> {
     const runner = this.runner!;
     const raw = this.rawQuery!;
-    const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
+    const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number; loadedTables: unknown[]; loadedViews: unknown[] };
+    // TypeORM's schema API caches the tables it read, and updates the cache as if its statements had
+    // run: after a plan (statements captured, not run) the cache would be wrong, so each run starts
+    // from the database
+    state.loadedTables = [];
+    state.loadedViews = [];
     if (inTransaction) Object.assign(state, { isTransactionActive: true, transactionDepth: 1 });
     runner.query = ((sql: string, params?: unknown[], structured?: boolean) =>
       sink({ sql, params }, async (s, p) => {

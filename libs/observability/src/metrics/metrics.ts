@@ -15,6 +15,7 @@ export interface MigrationMetricsOptions {
 
 /** Which way a migration ran: a `down` is not a success of `up`. */
 export type MigrationDirection = 'up' | 'down';
+export type RunPhase = 'run_lock' | 'backup' | 'up' | 'down';
 
 /** The toolkit's metrics: migrations, lock waits, backfills. */
 export class MigrationMetrics {
@@ -27,6 +28,10 @@ export class MigrationMetrics {
   private readonly lastSuccess: Gauge<'app'>;
   private readonly backfillRows: Counter<'job'>;
   private readonly backfillBatches: Histogram<'job'>;
+  private readonly phases: Histogram<'phase'>;
+  private readonly lockRetries: Counter<'app'>;
+  private readonly backfillRemaining: Gauge<'job'>;
+  private readonly backfillEta: Gauge<'job'>;
 
   constructor(options: MigrationMetricsOptions = {}) {
     const registers = [(this.registry = options.registry ?? new Registry())];
@@ -60,6 +65,32 @@ export class MigrationMetrics {
       buckets: [0.01, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 15],
       registers,
     });
+    this.phases = new Histogram({
+      name: 'migration_phase_duration_seconds',
+      help: 'Time a run spent per phase: run_lock (waiting for another run), backup (copying out data before a destructive migration), up, down',
+      labelNames: ['phase'],
+      buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+      registers,
+    });
+    this.lockRetries = new Counter({ name: 'migration_lock_retries_total', help: 'Lock-timeout retries of migrations (attempts beyond the first), by app', labelNames: ['app'], registers });
+    this.backfillRemaining = new Gauge({ name: 'backfill_rows_remaining', help: 'Rows a backfill still has to do (an estimate), by job', labelNames: ['job'], registers });
+    this.backfillEta = new Gauge({ name: 'backfill_eta_seconds', help: 'When a backfill is expected to finish, in seconds from its last progress report, by job', labelNames: ['job'], registers });
+  }
+
+  /** Time a run spent in one phase: run_lock (waiting for another run), backup, up, down. */
+  phaseTook(phase: RunPhase, seconds: number): void {
+    this.phases.observe({ phase }, seconds);
+  }
+
+  /** Lock-timeout retries a migration made (attempts beyond the first). */
+  lockRetried(app: string, retries: number): void {
+    if (retries > 0) this.lockRetries.inc({ app }, retries);
+  }
+
+  /** A backfill's rows still to do (an estimate) and its ETA; unknown ones are left out. */
+  backfillProgress(job: string, rowsRemaining: number | null, etaSeconds: number | null): void {
+    if (rowsRemaining !== null) this.backfillRemaining.set({ job }, rowsRemaining);
+    if (etaSeconds !== null) this.backfillEta.set({ job }, etaSeconds);
   }
 
   /** One migration done (up or down): counted, timed, and counted again as a failure if it failed. */

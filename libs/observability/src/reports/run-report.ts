@@ -30,6 +30,8 @@ export interface RunReport {
   migrations: RunReportMigration[];
   /** What the automatic revert undid after a failure, in the order it ran. */
   reverted?: Array<{ app: string; migration: string }>;
+  /** What was copied out before a migration that drops, truncates or rewrites data: where, how long it took, the rows per table. */
+  backups?: Array<{ app: string; migration: string; path: string; durationMs: number; tables: { table: string; rows: number; file: string }[] }>;
 }
 
 /**
