@@ -56,16 +56,33 @@ export async function nameEnd(sql: string, start: number): Promise<number> {
 type ParseTree = ReturnType<PgParser['parseSync']>;
 
 /**
- * The last text parsed and its tree: a .sql file is parsed once to tell whether it can run in a
- * transaction and then linted, and the second parse (a fifth of a lint of 1,000 statements) is
- * this lookup. One entry only, so a run over many migrations holds no more than one tree; the
- * tree is read, never changed.
+ * Trees of texts parsed lately. A .sql file is parsed once to tell whether it can run in a
+ * transaction and then linted; a fleet's targets plan the same migrations, the same SQL, one
+ * target after another; each repeat is this lookup. Bounded by the texts' total length, oldest out
+ * first; a tree is read, never changed.
  */
-let last: { sql: string; tree: ParseTree } | undefined;
+const parsed = new Map<string, ParseTree>();
+const CACHED_CHARS = 2_000_000;
+let cachedChars = 0;
 
 function parseTree(parser: PgParser, sql: string): ParseTree {
-  if (last?.sql !== sql) last = { sql, tree: parser.parseSync(sql) };
-  return last.tree;
+  const hit = parsed.get(sql);
+  if (hit) {
+    // most recent last: the Map's order is the eviction order
+    parsed.delete(sql);
+    parsed.set(sql, hit);
+    return hit;
+  }
+  const tree = parser.parseSync(sql);
+  if (sql.length > CACHED_CHARS) return tree;
+  parsed.set(sql, tree);
+  cachedChars += sql.length;
+  for (const [oldest] of parsed) {
+    if (cachedChars <= CACHED_CHARS) break;
+    parsed.delete(oldest);
+    cachedChars -= oldest.length;
+  }
+  return tree;
 }
 
 /** Splits SQL into statements with the real PostgreSQL parser. Throws on SQL the parser cannot read. */
