@@ -23,6 +23,7 @@ module.exports = {
     '^@zdm/observability/nest$': '<rootDir>/libs/observability/src/nest',
     '^@zdm/migration-cli/nest$': '<rootDir>/libs/migration-cli/src/nest',
     '^@zdm/observability/redaction$': '<rootDir>/libs/observability/src/redaction/redactor',
+    '^@zdm/observability/logging$': '<rootDir>/libs/observability/src/logging',
     '^@zdm/observability/alert-variables$': '<rootDir>/libs/observability/src/alerts/channels',
     '^@zdm/migrator/module-loader$': '<rootDir>/libs/migrator/src/module-loader',
     '^@zdm/migrator/config-error$': '<rootDir>/libs/migrator/src/errors/config.error',

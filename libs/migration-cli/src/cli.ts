@@ -1,30 +1,43 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '@zdm/migrator';
-import { createLogger, createRedactor } from '@zdm/observability';
-import { backfillCommand } from './commands/backfill.command';
-import { checkCommand } from './commands/check.command';
-import { checksumCommand, type ChecksumOptions } from './commands/checksum.command';
-import { downCommand } from './commands/down.command';
-import { generateCommand } from './commands/generate.command';
-import { initCommand } from './commands/init.command';
-import { LINT_FORMATS, lintCommand, type LintOptions } from './commands/lint.command';
-import { planCommand } from './commands/plan.command';
+import { ConfigError } from '@zdm/migrator/config-error';
+import { createLogger } from '@zdm/observability/logging';
+import { createRedactor } from '@zdm/observability/redaction';
+import type { ChecksumOptions } from './commands/checksum.command';
+import { LINT_FORMATS, TEMPLATES, TRACE_FORMATS, VERIFY_FORMATS } from './commands/choices';
+import type { LintOptions } from './commands/lint.command';
 import type { FleetFlags } from './fleet/fleet-command';
-import { revertCommand } from './commands/revert.command';
-import { statusCommand, type StatusOptions } from './commands/status.command';
-import { TRACE_FORMATS, traceCommand, type TraceOptions } from './commands/trace.command';
-import { upCommand } from './commands/up.command';
-import { VERIFY_FORMATS, verifyCommand } from './commands/verify.command';
-import { restoreCommand } from './commands/restore.command';
-import { TEMPLATES, templateCommand, type TemplateOptions } from './commands/generate-template';
+import type { StatusOptions } from './commands/status.command';
+import type { TraceOptions } from './commands/trace.command';
+import type { TemplateOptions } from './commands/generate-template';
 import { redactingStream } from './redacting-stream';
 import { CommandContext, type GlobalOptions, type Streams } from './context';
 import { EXIT_CODES } from './exit-codes';
 
 export { EXIT_CODES } from './exit-codes';
 
+
+// each command's module (and what it needs: the engine, the linter, an ORM) loads when it runs, not to read the command line
+/* eslint-disable @typescript-eslint/no-require-imports */
+const commands = {
+  backfill: () => require('./commands/backfill.command') as typeof import('./commands/backfill.command'),
+  check: () => require('./commands/check.command') as typeof import('./commands/check.command'),
+  checksum: () => require('./commands/checksum.command') as typeof import('./commands/checksum.command'),
+  down: () => require('./commands/down.command') as typeof import('./commands/down.command'),
+  generate: () => require('./commands/generate.command') as typeof import('./commands/generate.command'),
+  template: () => require('./commands/generate-template') as typeof import('./commands/generate-template'),
+  init: () => require('./commands/init.command') as typeof import('./commands/init.command'),
+  lint: () => require('./commands/lint.command') as typeof import('./commands/lint.command'),
+  plan: () => require('./commands/plan.command') as typeof import('./commands/plan.command'),
+  revert: () => require('./commands/revert.command') as typeof import('./commands/revert.command'),
+  status: () => require('./commands/status.command') as typeof import('./commands/status.command'),
+  trace: () => require('./commands/trace.command') as typeof import('./commands/trace.command'),
+  up: () => require('./commands/up.command') as typeof import('./commands/up.command'),
+  verify: () => require('./commands/verify.command') as typeof import('./commands/verify.command'),
+  restore: () => require('./commands/restore.command') as typeof import('./commands/restore.command'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -112,7 +125,7 @@ export async function runCli(argv: string[], streams: Partial<Streams> & { name?
     .description('every migration of every app: applied, pending, changed or missing, with applied time and duration')
     .option('--exit-code', "exit 6 while this release's migrations are pending or changed (readiness checks, CI gates)")
     .option('--strict', 'with --exit-code, count applied migrations this release has no file for (missing) too');
-  fleetOptions(program.commands.at(-1)!, false).action(async (options: StatusOptions) => withContext((ctx) => statusCommand(ctx, options))());
+  fleetOptions(program.commands.at(-1)!, false).action(async (options: StatusOptions) => withContext((ctx) => commands.status().statusCommand(ctx, options))());
 
   runOptions(
     program
@@ -126,7 +139,7 @@ export async function runCli(argv: string[], streams: Partial<Streams> & { name?
       .option('--backup-dir <dir>', 'before a migration drops, truncates or rewrites data, copy it out here (COPY, gzip); must be durable (a mounted volume)')
       .option('--no-backup', 'with ENV=production, run such a migration without a backup, on purpose'),
   );
-  fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => upCommand(ctx, options))());
+  fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => commands.up().upCommand(ctx, options))());
 
   runOptions(
     program
@@ -136,7 +149,7 @@ export async function runCli(argv: string[], streams: Partial<Streams> & { name?
       .option('--to <name>', 'revert everything after this migration; it stays applied')
       .option('-y, --yes', 'confirm reverting with ENV=production'),
   );
-  fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => downCommand(ctx, options))());
+  fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => commands.down().downCommand(ctx, options))());
 
   runOptions(
     program
@@ -144,7 +157,7 @@ export async function runCli(argv: string[], streams: Partial<Streams> & { name?
       .description('revert every migration the most recent up run applied, across apps, newest first')
       .option('-y, --yes', 'confirm reverting with ENV=production'),
   );
-  fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => revertCommand(ctx, options))());
+  fleetOptions(program.commands.at(-1)!).action(async (options) => withContext((ctx) => commands.revert().revertCommand(ctx, options))());
 
   program
     .command('checksum')
@@ -161,7 +174,7 @@ user.email, else the OS user) and when.
 
 Example: migrate checksum --accept 202401150900__create_chargebacks --app payments`,
     )
-    .action(async (options: ChecksumOptions) => withContext((ctx) => checksumCommand(ctx, options))());
+    .action(async (options: ChecksumOptions) => withContext((ctx) => commands.checksum().checksumCommand(ctx, options))());
 
   // ---- trace and plan: `migrate trace` and `plan --trace` are one command -----------------------
   const traceOptions = (command: Command) =>
@@ -170,7 +183,7 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
       .option('--scratch-url <url>', 'a server to create the scratch databases on (default: the embedded server)')
       .option('--sample <duration>', 'the interval between the two write-rate samples of the target (default 2s)')
       .addOption(new Option('--format <format>', 'text, json or github (a pull request comment or step summary)').choices([...TRACE_FORMATS]));
-  const traceAction = (paths: string[], options: TraceOptions) => withContext((ctx) => traceCommand(ctx, paths, options))();
+  const traceAction = (paths: string[], options: TraceOptions) => withContext((ctx) => commands.trace().traceCommand(ctx, paths, options))();
   traceOptions(
     program
       .command('trace')
@@ -193,7 +206,7 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     if (paths.length || options.scratchUrl || options.sample || options.format) {
       throw new ConfigError('plan: paths, --scratch-url, --sample and --format go with --trace (migrate plan --trace, or migrate trace)');
     }
-    return withContext((ctx) => planCommand(ctx, options))();
+    return withContext((ctx) => commands.plan().planCommand(ctx, options))();
   });
   // ---- end of trace and plan ------------------------------------------------------------------
 
@@ -209,13 +222,13 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     .option('--to <column>', 'with --template rename-column, change-type: the new column')
     .option('--references <table(column)>', 'with --template add-foreign-key: what the column references')
     .action(async (description: string, options: Omit<TemplateOptions, 'template'> & { template?: string }) =>
-      withContext((ctx) => (options.template ? templateCommand(ctx, description, { ...options, template: options.template }) : generateCommand(ctx, description)))(),
+      withContext((ctx) => (options.template ? commands.template().templateCommand(ctx, description, { ...options, template: options.template }) : commands.generate().generateCommand(ctx, description)))(),
     );
 
   program
     .command('check')
     .description('exit 4 when the entities and the database differ (CI: "generate finds no changes")')
-    .action(async () => withContext((ctx) => checkCommand(ctx))());
+    .action(async () => withContext((ctx) => commands.check().checkCommand(ctx))());
 
   program
     .command('lint')
@@ -223,7 +236,7 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     .argument('[paths...]', 'migration files (TypeScript or compiled, either ORM: linted by the SQL they emit) or .sql files')
     .option('--since <git-ref>', 'lint the migration files the branch added or changed since it left this ref (a three-dot diff)')
     .addOption(new Option('--format <format>', 'text, json, github (annotations) or sarif (2.1.0)').choices([...LINT_FORMATS]));
-  fleetOptions(program.commands.at(-1)!, false).action(async (paths: string[], options: LintOptions) => withContext((ctx) => lintCommand(ctx, paths, options))());
+  fleetOptions(program.commands.at(-1)!, false).action(async (paths: string[], options: LintOptions) => withContext((ctx) => commands.lint().lintCommand(ctx, paths, options))());
 
   program
     .command('backfill')
@@ -235,7 +248,7 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     .option('--workers <n>', 'split the key range over this many workers')
     .option('--max-rows-per-second <n>', 'throttle to this rate')
     .option('--lock-wait <duration>', 'how long to wait for another session that runs the same job (default 10m; then exit 3)')
-    .action(async (job: string | undefined, options) => withContext((ctx) => backfillCommand(ctx, job, options))());
+    .action(async (job: string | undefined, options) => withContext((ctx) => commands.backfill().backfillCommand(ctx, job, options))());
 
   // ---- verify: the reversibility check (delivery) ----
   program
@@ -246,7 +259,7 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     .option('--all', 'check every migration of the selected apps, whatever the target has applied')
     .option('--scratch-url <url>', 'a server to create (and drop) scratch databases zdm_scratch_* on; default the embedded server')
     .addOption(new Option('--format <format>', 'text, json or github (annotations)').choices([...VERIFY_FORMATS]))
-    .action(async (paths: string[], options) => withContext((ctx) => verifyCommand(ctx, paths, options))());
+    .action(async (paths: string[], options) => withContext((ctx) => commands.verify().verifyCommand(ctx, paths, options))());
   // ---- end verify ----
 
   // ---- restore: put a backup's data back (delivery) ----
@@ -255,7 +268,7 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     .description('put the data of a backup (a folder --backup-dir got before a destructive migration) back into its app\'s database, in one transaction')
     .argument('<backup>', 'the backup folder (holds manifest.json)')
     .option('-y, --yes', 'confirm writing data with ENV=production')
-    .action(async (backup: string, options: { yes?: boolean }) => withContext((ctx) => restoreCommand(ctx, backup, options))());
+    .action(async (backup: string, options: { yes?: boolean }) => withContext((ctx) => commands.restore().restoreCommand(ctx, backup, options))());
   // ---- end restore ----
 
   program
@@ -263,7 +276,7 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     .description('look at a Nest CLI monorepo and write a starter migrate.config.json')
     .option('--force', 'overwrite an existing migrate.config.json')
     .action((options: { force?: boolean }) => {
-      exitCode = initCommand(io.cwd, options, (line) => io.stderr.write(line + '\n'));
+      exitCode = commands.init().initCommand(io.cwd, options, (line) => io.stderr.write(line + '\n'));
     });
 
   try {

@@ -49,7 +49,7 @@ export class RunObserver {
   private alert(event: Omit<AlertEvent, 'env' | 'host' | 'gitSha' | 'ciRunUrl' | 'runId'>): void {
     if (!this.alerter.channels.length) return;
     this.pending.push(
-      this.alerter.send({ ...event, target: this.ctx.target, env: this.settings.envName, host: this.settings.host, gitSha: this.settings.gitSha, ciRunUrl: ciRunUrl(this.ctx.env), runId: this.ctx.runId }),
+      this.alerter.send({ ...event, target: this.ctx.target, env: this.settings.envName, host: this.settings.host, gitSha: this.settings.gitSha(), ciRunUrl: ciRunUrl(this.ctx.env), runId: this.ctx.runId }),
     );
   }
 

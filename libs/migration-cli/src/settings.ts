@@ -9,7 +9,8 @@ export interface RunSettings {
   dryRun: boolean;
   engine: EngineSettings;
   host: string;
-  gitSha?: string;
+  /** The commit the run is from, looked up once and only when a run records or alerts it (a `git` start costs time a readiness probe has not got). */
+  gitSha: () => string | undefined;
 }
 
 function positiveInt(value: string | undefined, name: string, fallback: number): number {
@@ -19,13 +20,20 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
   return n;
 }
 
-function gitSha(env: Env, cwd: string): string | undefined {
-  if (env.GIT_SHA || env.GITHUB_SHA) return (env.GIT_SHA ?? env.GITHUB_SHA)!.slice(0, 12);
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim() || undefined;
-  } catch {
-    return undefined;
-  }
+function gitSha(env: Env, cwd: string): () => string | undefined {
+  let known: { sha?: string } | undefined;
+  return () => {
+    if (known) return known.sha;
+    if (env.GIT_SHA || env.GITHUB_SHA) known = { sha: (env.GIT_SHA ?? env.GITHUB_SHA)!.slice(0, 12) };
+    else {
+      try {
+        known = { sha: execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim() || undefined };
+      } catch {
+        known = {};
+      }
+    }
+    return known.sha;
+  };
 }
 
 /** The settings that do not depend on a command's flags. */

@@ -2,12 +2,16 @@ import { existsSync, statSync } from 'node:fs';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { envValue, loadEnv, type Env } from '@zdm/db/env';
-import { lintRun, placeInSource } from '@zdm/migration-lint';
-import { createRedactor } from '@zdm/observability/redaction';
-import { LINT_FORMATS, reportFindings, sqlUnit, type Format, type ReportedFinding } from './commands/lint-report';
+import type { ReportedFinding } from './commands/lint-report';
+import { LINT_FORMATS, type Format } from './commands/lint-formats';
 import { findConfig } from './config/find-config';
-import { loadConfig } from './config/load-config';
 import { EDGE_VARIABLES } from './edge-variables';
+
+// loaded only on the quick path: every other command line reads its argv here and goes on to the full CLI
+const linter = () => require('@zdm/migration-lint') as typeof import('@zdm/migration-lint');
+const report = () => require('./commands/lint-report') as typeof import('./commands/lint-report');
+const configLoader = () => require('./config/load-config') as typeof import('./config/load-config');
+const redaction = () => require('@zdm/observability/redaction') as typeof import('@zdm/observability/redaction');
 
 interface QuickArgs {
   files: string[];
@@ -69,15 +73,17 @@ export async function quickSqlLint(argv: string[], io: QuickStreams): Promise<nu
   const file = args.config ? resolve(io.cwd, args.config) : findConfig(io.cwd);
   if (!file) return undefined;
   let redact: (text: string) => string;
-  let config: ReturnType<typeof loadConfig>;
+  let config: ReturnType<ReturnType<typeof configLoader>['loadConfig']>;
   try {
-    config = loadConfig(file);
+    config = configLoader().loadConfig(file);
     const { env } = loadEnv(config.rootDir, io.env);
     for (const name of EDGE_VARIABLES) envValue(env, name);
-    redact = createRedactor(env);
+    redact = redaction().createRedactor(env);
   } catch {
     return undefined;
   }
+  const { lintRun, placeInSource } = linter();
+  const { reportFindings, sqlUnit } = report();
   const units = [];
   for (const f of files) units.push(await sqlUnit(f, config.lint));
   const findings: ReportedFinding[] = placeInSource(await lintRun(units)).map((f) => ({ ...f, app: undefined }));

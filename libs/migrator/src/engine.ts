@@ -56,7 +56,8 @@ export interface EngineOptions {
   runId: string;
   command: string;
   host: string;
-  gitSha?: string;
+  /** The commit the run is from, asked only when the run log records a migration. */
+  gitSha?: () => string | undefined;
   onEvent?: EventListener;
   /** Applied to every error text the engine stores (the run log), so no secret is kept there. */
   redact?: (text: string) => string;
@@ -668,7 +669,7 @@ export class MigrationEngine {
       historyName: m.historyName,
       transactional: m.transactional,
       host: this.options.host,
-      gitSha: this.options.gitSha,
+      gitSha: this.options.gitSha?.(),
       command: this.options.command,
     };
   }

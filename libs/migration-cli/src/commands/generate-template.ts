@@ -5,7 +5,9 @@ import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
 import { migrationsDir } from './schema-diff';
 
-export const TEMPLATES = ['add-column', 'add-index', 'add-not-null', 'add-foreign-key', 'rename-column', 'change-type'] as const;
+import { TEMPLATES } from './choices';
+
+export { TEMPLATES };
 export type TemplateName = (typeof TEMPLATES)[number];
 
 /** What the target's catalog says about the column a rename or type change replaces: what the contract step's down() must bring back. */

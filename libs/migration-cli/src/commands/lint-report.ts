@@ -6,8 +6,9 @@ import type { LintConfig } from '../config/define-config';
 // What `lint` prints and how it reads a .sql file: shared by the lint command and the quick path
 // for .sql files (sql-lint.ts), so this module loads no engine, no ORM and no logger.
 
-export const LINT_FORMATS = ['text', 'json', 'github', 'sarif'] as const;
-export type Format = (typeof LINT_FORMATS)[number];
+import type { Format } from './lint-formats';
+
+export { LINT_FORMATS, type Format } from './lint-formats';
 
 /** A finding as `lint` reports it: where it is (a file relative to the repository root) and which app. */
 export interface ReportedFinding extends Finding {

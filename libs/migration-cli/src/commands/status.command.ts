@@ -1,6 +1,6 @@
 import { formatDuration } from '@zdm/db';
 import type { AppStatus, MigrationState } from '@zdm/migrator';
-import { colorEnabled, palette } from '@zdm/observability';
+import { colorEnabled, palette } from '@zdm/observability/logging';
 import type { CommandContext } from '../context';
 import { overFleetQuietly, type FleetFlags } from '../fleet/fleet-command';
 import { formatTable, formatWhen, type Cell } from '../reporters/table';

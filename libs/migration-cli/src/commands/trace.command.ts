@@ -8,7 +8,9 @@ import { openScratchServer, ScratchTargets } from '../scratch-run';
 import { onStopSignals } from '../signals';
 import { findingsOf, planWithFindings, type PlanWithFindings } from './plan.command';
 
-export const TRACE_FORMATS = ['text', 'json', 'github'] as const;
+import { TRACE_FORMATS } from './choices';
+
+export { TRACE_FORMATS };
 type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 export interface TraceOptions {

@@ -20,7 +20,9 @@ import { ScratchTargets, openScratchServer } from '../scratch-run';
 import { changedSince } from './lint.command';
 import { escapeData, escapeProperty, git } from './lint-report';
 
-export const VERIFY_FORMATS = ['text', 'json', 'github'] as const;
+import { VERIFY_FORMATS } from './choices';
+
+export { VERIFY_FORMATS };
 
 export interface VerifyOptions {
   scratchUrl?: string;

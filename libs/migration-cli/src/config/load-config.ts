@@ -4,7 +4,6 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 // defineConfig) pulls in no engine, no pg
 import { ConfigError } from '@zdm/migrator/config-error';
 import { requireConfigModule, requireModule } from '@zdm/migrator/module-loader';
-import { RULES } from '@zdm/migration-lint';
 import * as v from 'valibot';
 import type { AppConfig, LintConfig, MigrateConfig } from './define-config';
 
@@ -206,7 +205,10 @@ export function loadConfig(file: string): LoadedConfig {
       backfillFiles: app.backfills ? expand(app.backfills, rootDir, `${file}: apps[${index}].backfills (app "${app.name}")`, false) : [],
     };
   });
-  const unknownRules = Object.keys(parsed.output.lint?.rules ?? {}).filter((id) => !RULES.some((r) => r.id === id));
+  // the linter (all its rules) loads only for a config that names rules
+  const named = Object.keys(parsed.output.lint?.rules ?? {});
+  const { RULES } = named.length ? (require('@zdm/migration-lint') as typeof import('@zdm/migration-lint')) : { RULES: [] };
+  const unknownRules = named.filter((id) => !RULES.some((r) => r.id === id));
   if (unknownRules.length) throw new ConfigError(`${file}: lint.rules: no rule named ${unknownRules.join(', ')}; the rules are ${RULES.map((r) => r.id).join(', ')}`);
   return { file: resolve(file), rootDir, apps, lint: parsed.output.lint ?? {} };
 }

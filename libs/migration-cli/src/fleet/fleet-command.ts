@@ -1,7 +1,5 @@
 import { formatDuration } from '@zdm/db';
-import { createMetrics } from '@zdm/observability';
 import type { CommandContext } from '../context';
-import { publishMetrics } from '../run-observer';
 import { parallelOf, runOverFleet, type FleetRunOptions, type TargetOutcome, type TargetResult } from './fleet-run';
 import { resolveFleet, type FleetTarget, type TargetSelection } from './fleet-targets';
 
@@ -27,6 +25,9 @@ export async function overFleet(ctx: CommandContext, command: string, flags: Fle
     ctx.out.log(`no target selected${flags.shard ? ` in shard ${flags.shard}` : ''}: nothing to do`);
   }
   // one registry for the whole fleet, published once, unless each target is to be labelled
+  // loaded here, not with the module: status and plan fan out too and publish no metrics
+  const { createMetrics } = require('@zdm/observability') as typeof import('@zdm/observability');
+  const { publishMetrics } = require('../run-observer') as typeof import('../run-observer');
   const shared = flags.metricsTargetLabel ? undefined : createMetrics();
   const outcomes = await runOverFleet(targets, flags, (t) => perTarget(ctx.forTarget(t.name, t.connections, t.tenantSchema, shared), t));
   if (shared) {
