@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runMigrate } from '../support/cli';
-import { createTestDatabase, withClient, type TestDatabase } from '../support/database';
+import { createTestDatabase, urlFor, withClient, type TestDatabase } from '../support/database';
 import { startHttpSink } from '../support/http-sink';
 
 const MIGRATIONS = join(ROOT, 'apps/payments/migrations/*.ts');
@@ -213,5 +213,16 @@ export class ChargebacksIndexStatus1705316400000 implements MigrationInterface {
     expect(lint.code).toBe(5);
     const { findings } = JSON.parse(lint.stdout);
     expect(findings).toEqual([expect.objectContaining({ rule: 'require-concurrent-index-creation', app: 'payments', targets: tenants.map((t) => t.name) })]);
+  });
+
+  it('verify over a fleet: what is pending on each target, checked on scratch databases, one target after another', async () => {
+    await createTenants(2);
+    expect((await migrate(['up', '--target', tenants[0].name, '--to', '202401150900__create_chargebacks'])).code).toBe(0);
+    const result = await migrate(['verify', '--scratch-url', urlFor('postgres')]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/all 2 target\(s\) verified/);
+    expect(result.stdout).toMatch(new RegExp(`\\[${tenants[0].name}\\] .*202401151000__chargebacks_add_utr_reported_at`));
+    // the tenants themselves are only read
+    expect(await historyRows(tenants[1])).toBe(-1);
   });
 });

@@ -258,7 +258,8 @@ Example: migrate checksum --accept 202401150900__create_chargebacks --app paymen
     .option('--since <git-ref>', 'check the migration files the branch added or changed since it left this ref (a three-dot diff)')
     .option('--all', 'check every migration of the selected apps, whatever the target has applied')
     .option('--scratch-url <url>', 'a server to create (and drop) scratch databases zdm_scratch_* on; default the embedded server')
-    .addOption(new Option('--format <format>', 'text, json or github (annotations)').choices([...VERIFY_FORMATS]))
+    .addOption(new Option('--format <format>', 'text, json or github (annotations)').choices([...VERIFY_FORMATS]));
+  fleetOptions(program.commands.at(-1)!, false)
     .action(async (paths: string[], options) => withContext((ctx) => commands.verify().verifyCommand(ctx, paths, options))());
   // ---- end verify ----
 

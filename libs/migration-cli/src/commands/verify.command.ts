@@ -16,6 +16,7 @@ import {
 } from '@zdm/migrator';
 import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
+import { overFleetQuietly, type FleetFlags } from '../fleet/fleet-command';
 import { ScratchTargets, openScratchServer } from '../scratch-run';
 import { changedSince } from './lint.command';
 import { escapeData, escapeProperty, git } from './lint-report';
@@ -24,7 +25,7 @@ import { VERIFY_FORMATS } from './choices';
 
 export { VERIFY_FORMATS };
 
-export interface VerifyOptions {
+export interface VerifyOptions extends FleetFlags {
   scratchUrl?: string;
   since?: string;
   all?: boolean;
@@ -213,6 +214,15 @@ export async function verifyCommand(ctx: CommandContext, paths: string[], option
   const format = options.format ?? (ctx.out.json ? 'json' : 'text');
   if (!(VERIFY_FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--format ${format}: expected one of ${VERIFY_FORMATS.join(', ')}`);
   if (options.all && (paths.length || options.since)) throw new ConfigError('verify takes files, --since or --all, one of them');
+  if (!paths.length && !options.since && !options.all) {
+    // over a fleet, what is pending differs by target: each target's, one after another (they share
+    // the scratch server)
+    const fleet = await overFleetQuietly(ctx, { ...options, parallel: 1 }, async (target) => ({ code: await verifyCommand(target, paths, options) }));
+    if (fleet) {
+      if (format === 'text') ctx.out.result(fleet.failed.length ? `${fleet.failed.length} of ${fleet.targets.length} target(s) failed verify: ${fleet.failed.map((f) => f.target).join(', ')}` : `all ${fleet.targets.length} target(s) verified`);
+      return fleet.failed.length ? 1 : 0;
+    }
+  }
   const apps = ctx.apps();
   const chosen = await chosenMigrations(ctx, apps, paths, options);
   const { out } = ctx;

@@ -93,6 +93,8 @@ function parseShard(value: string): { index: number; count: number } {
  * are one target (the apps of one tenant).
  */
 export async function resolveFleet(ctx: CommandContext, apps: ResolvedApp[], selection: TargetSelection = {}): Promise<FleetTarget[] | undefined> {
+  // a target's own context runs for that target only
+  if (ctx.target !== undefined) return undefined;
   const fleetApps = apps.filter((a) => a.targets);
   if (!fleetApps.length) {
     if (selection.target?.length || selection.targetsFrom || selection.shard) throw new ConfigError('--target, --targets-from and --shard need an app with "targets" in the config');
