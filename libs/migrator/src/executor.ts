@@ -178,17 +178,23 @@ export class MigrationExecutor {
     return Math.max(1, Math.min(remaining, this.migration.overrides.statementTimeoutMs ?? Infinity));
   }
 
+  /** A signal, the run lock's connection lost, the time limit reached: no further statement starts. */
+  private throwIfStopped(): void {
+    // a signal that came while the migration's own code ran
+    const signal = this.ctx.interrupted();
+    if (signal) throw new InterruptedError(signal);
+    const lost = this.ctx.lockLost();
+    if (lost) throw lost;
+    this.statementTimeoutMs();
+  }
+
   /**
    * Sets the runner's limits for the next statement (`local`: for the current transaction only)
    * and confirms the session is still the backend it was: behind a transaction-mode pooler it
    * would not be, and nothing session-scoped could be trusted.
    */
   private async applyLimits(lockTimeoutMs: number, local: boolean): Promise<void> {
-    // a signal that came while the migration's own code ran: no further statement starts
-    const signal = this.ctx.interrupted();
-    if (signal) throw new InterruptedError(signal);
-    const lost = this.ctx.lockLost();
-    if (lost) throw lost;
+    this.throwIfStopped();
     const check = this.ctx.serverVersion >= 14 ? `, set_config('client_connection_check_interval', $4, $3)` : '';
     const params: unknown[] = [`${lockTimeoutMs}ms`, `${this.statementTimeoutMs()}ms`, local];
     if (check) params.push(`${this.ctx.settings.clientCheckIntervalMs ?? 1000}ms`);
@@ -218,10 +224,18 @@ export class MigrationExecutor {
     }
     const until = Date.now() + this.lockTimeoutMs;
     for (let tries = 0; ; ) {
-      const sample = await sampleLocks(monitor, session.pid, planned, LOCK_CHECK.graceMs);
+      this.throwIfStopped();
+      const sample = await sampleLocks(monitor, session.pid, planned, LOCK_CHECK.graceMs).catch(() => undefined);
       const left = until - Date.now();
+      if (!sample) {
+        // the monitor could not look: the rest of the attempt as it always ran
+        const lockTimeoutMs = Math.max(1, left);
+        await this.applyLimits(lockTimeoutMs, local);
+        return run(lockTimeoutMs);
+      }
       if (sample.blockers.length) {
-        // an earlier statement of the transaction holds a lock that stops app writes: roll back and wait out there
+        // past the attempt's lock_timeout, or holding a lock that stops app writes (an earlier
+        // statement's): fail now, and the retry helper waits the blockers out with nothing held
         if (left <= 0 || sample.holdsWriteBlockingLock) {
           this.blockers = sample.blockers;
           throw new StatementFailure(part.sql, new LockNotRequested(sample, this.ctx.redact));
