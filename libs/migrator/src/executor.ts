@@ -64,9 +64,9 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** The look before each attempt (see `attempt`). */
 const LOCK_CHECK = {
-  /** A conflicting lock of a transaction younger than this does not hold an attempt back. */
+  /** A conflicting lock of a transaction younger than this (or than half the wait so far) does not hold an attempt back. */
   graceMs: 5,
-  /** The lock_timeout of an attempt made once no older transaction holds a conflicting lock. */
+  /** The lock_timeout of an attempt made once no older transaction holds a conflicting lock (doubled after each timeout). */
   attemptMs: 20,
   /** How often the locks are looked at again while an older transaction holds one. */
   pollMs: 10,
@@ -222,10 +222,14 @@ export class MigrationExecutor {
       await this.applyLimits(this.lockTimeoutMs, local);
       return run(this.lockTimeoutMs);
     }
-    const until = Date.now() + this.lockTimeoutMs;
+    const started = Date.now();
+    const until = started + this.lockTimeoutMs;
     for (let tries = 0; ; ) {
       this.throwIfStopped();
-      const sample = await sampleLocks(monitor, session.pid, planned, LOCK_CHECK.graceMs).catch(() => undefined);
+      // a blocker there before the look began always counts; transactions that come and go on a
+      // busy table, each younger than half the wait so far, do not hold the attempt back for good
+      const graceMs = Math.max(LOCK_CHECK.graceMs, (Date.now() - started) / 2);
+      const sample = await sampleLocks(monitor, session.pid, planned, graceMs).catch(() => undefined);
       const left = until - Date.now();
       if (!sample) {
         // the monitor could not look: the rest of the attempt as it always ran
@@ -243,7 +247,8 @@ export class MigrationExecutor {
         await sleep(Math.min(LOCK_CHECK.pollMs, left));
         continue;
       }
-      const lockTimeoutMs = Math.max(1, Math.min(LOCK_CHECK.attemptMs, left));
+      // doubled after each timeout within the attempt: a table never free for 20 ms still gets its lock
+      const lockTimeoutMs = Math.max(1, Math.min(LOCK_CHECK.attemptMs * 2 ** tries, left));
       await this.applyLimits(lockTimeoutMs, local);
       // a lock timeout rolls back to here, not the whole transaction: the attempt looks again
       if (local) await session.query('savepoint zdm_lock_attempt');
@@ -255,7 +260,8 @@ export class MigrationExecutor {
         const code = pgErrorFields(error instanceof StatementFailure ? error.error : error).code;
         if (!local || code !== '55P03' || until - Date.now() <= LOCK_CHECK.pollMs) throw error;
         await session.query('rollback to savepoint zdm_lock_attempt');
-        await sleep(Math.min(LOCK_CHECK.pollMs * 2 ** ++tries, 200, Math.max(0, until - Date.now())));
+        tries++;
+        await sleep(Math.min(LOCK_CHECK.pollMs, Math.max(0, until - Date.now())));
       }
     }
   }
