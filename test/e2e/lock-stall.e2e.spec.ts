@@ -115,6 +115,41 @@ describe('the look before each attempt: no lock request queued behind a long tra
     expect(await columnType(db, 'chargebacks', 'utr')).toBe('character varying(64)');
   });
 
+  it('app transactions that overlap without a gap held the look back for good: up still gets its lock on a table never free of a write for long', async () => {
+    let stopped = false;
+    let failed = 0;
+    // three writers, each holding its insert's lock 30 ms, started 10 ms apart: some write transaction is always open
+    const writers = Promise.all(
+      [0, 10, 20].map(async (delay) => {
+        const c = new Client({ connectionString: db.url, application_name: 'app-writer' });
+        await c.connect();
+        await sleep(delay);
+        while (!stopped) {
+          try {
+            await c.query('begin');
+            await c.query(`insert into chargebacks (payment_id, amount_minor, currency, status) values (gen_random_uuid(), 1, 'USD', 'open')`);
+            await c.query('select pg_sleep(0.03)');
+            await c.query('commit');
+          } catch {
+            failed++;
+            await c.query('rollback').catch(() => undefined);
+          }
+        }
+        await c.end();
+      }),
+    );
+    let result;
+    try {
+      result = await runMigrate(['up', '--app', 'payments'], { env: env({ MIGRATION_LOCK_TIMEOUT: '300ms', MIGRATION_LOCK_RETRIES: '3' }) });
+    } finally {
+      stopped = true;
+      await writers;
+    }
+    expect(result.code).toBe(0);
+    expect(failed).toBe(0);
+    expect(await columnType(db, 'chargebacks', 'utr')).toBe('character varying(64)');
+  });
+
   it('the retry budget still runs out while the reader never ends: exit 1, lock retries exhausted, the reader named, nothing applied, no lock request queued', async () => {
     const reader = await holdInTransaction(db.url, 'select count(*) from chargebacks');
     const sampler = sampleWaitingAccessExclusive(db.url, 'chargebacks');
