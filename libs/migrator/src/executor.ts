@@ -7,6 +7,7 @@ import { MigrationFailedError, type FailureCounts } from './errors/migration-fai
 import { MigratorError } from './errors/migrator.error';
 import { PoolerError } from './errors/pooler.error';
 import { TransactionControlError } from './errors/transaction-control.error';
+import { planLocks, sampleLocks, type LockSample } from './lock-check';
 import { isRetryable, pgErrorFields, QUERY_CANCELED } from './pg-error';
 import { RetryFailure, retriesOf, withLockRetries, type RetryState } from './retry';
 import type { RunLog, StatementRecord } from './run-log';
@@ -60,6 +61,31 @@ export interface ExecutionResult {
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** The look before each attempt (see `attempt`). */
+const LOCK_CHECK = {
+  /** A conflicting lock of a transaction younger than this (or than half the wait so far) does not hold an attempt back. */
+  graceMs: 5,
+  /** The lock_timeout of an attempt made once no older transaction holds a conflicting lock (doubled after each timeout). */
+  attemptMs: 20,
+  /** How often the locks are looked at again while an older transaction holds one. */
+  pollMs: 10,
+};
+
+/**
+ * An attempt that did not ask for its lock: an older transaction held a conflicting one for all of
+ * the attempt's lock_timeout. Retried like a lock timeout (55P03).
+ */
+class LockNotRequested extends Error {
+  readonly code = '55P03';
+  constructor(sample: LockSample, redact?: (text: string) => string) {
+    super(
+      sample.holdsWriteBlockingLock
+        ? `lock on ${sample.relation} not requested: ${describeBlockers(sample.blockers, redact)} holds a conflicting one, and this transaction already holds a lock that stops app writes`
+        : `lock on ${sample.relation} not requested: ${describeBlockers(sample.blockers, redact)} held a conflicting one for the whole lock_timeout`,
+    );
+  }
+}
 
 /** One statement's failure, with the SQL that failed. */
 class StatementFailure extends Error {
@@ -152,17 +178,23 @@ export class MigrationExecutor {
     return Math.max(1, Math.min(remaining, this.migration.overrides.statementTimeoutMs ?? Infinity));
   }
 
+  /** A signal, the run lock's connection lost, the time limit reached: no further statement starts. */
+  private throwIfStopped(): void {
+    // a signal that came while the migration's own code ran
+    const signal = this.ctx.interrupted();
+    if (signal) throw new InterruptedError(signal);
+    const lost = this.ctx.lockLost();
+    if (lost) throw lost;
+    this.statementTimeoutMs();
+  }
+
   /**
    * Sets the runner's limits for the next statement (`local`: for the current transaction only)
    * and confirms the session is still the backend it was: behind a transaction-mode pooler it
    * would not be, and nothing session-scoped could be trusted.
    */
   private async applyLimits(lockTimeoutMs: number, local: boolean): Promise<void> {
-    // a signal that came while the migration's own code ran: no further statement starts
-    const signal = this.ctx.interrupted();
-    if (signal) throw new InterruptedError(signal);
-    const lost = this.ctx.lockLost();
-    if (lost) throw lost;
+    this.throwIfStopped();
     const check = this.ctx.serverVersion >= 14 ? `, set_config('client_connection_check_interval', $4, $3)` : '';
     const params: unknown[] = [`${lockTimeoutMs}ms`, `${this.statementTimeoutMs()}ms`, local];
     if (check) params.push(`${this.ctx.settings.clientCheckIntervalMs ?? 1000}ms`);
@@ -174,8 +206,68 @@ export class MigrationExecutor {
     }
   }
 
+  /**
+   * One attempt of a statement that locks tables it names: before asking for its locks, look at
+   * who holds or awaits a conflicting one (pg_locks, from the monitor). While a transaction older
+   * than the grace period does, the lock is not asked for, so no app session queues behind the
+   * request; once none does, the statement runs with a short lock_timeout, since whatever blocks it
+   * then arrived in the last instant. All of it within the attempt's own lock_timeout: past it the
+   * attempt fails like one that timed out (55P03), with the blockers, and the retry helper waits
+   * them out as it does any blocker. A statement whose tables are not known runs as it always did.
+   */
+  private async attempt<T>(part: Part, local: boolean, run: (lockTimeoutMs: number) => Promise<T>): Promise<T> {
+    const { session, monitor } = this.ctx;
+    const planned = this.lockTimeoutMs > 0 ? await planLocks(session, part.info?.locks).catch(() => undefined) : undefined;
+    if (!planned) {
+      await this.applyLimits(this.lockTimeoutMs, local);
+      return run(this.lockTimeoutMs);
+    }
+    const started = Date.now();
+    const until = started + this.lockTimeoutMs;
+    for (let tries = 0; ; ) {
+      this.throwIfStopped();
+      // a blocker there before the look began always counts; transactions that come and go on a
+      // busy table, each younger than half the wait so far, do not hold the attempt back for good
+      const graceMs = Math.max(LOCK_CHECK.graceMs, (Date.now() - started) / 2);
+      const sample = await sampleLocks(monitor, session.pid, planned, graceMs).catch(() => undefined);
+      const left = until - Date.now();
+      if (!sample) {
+        // the monitor could not look: the rest of the attempt as it always ran
+        const lockTimeoutMs = Math.max(1, left);
+        await this.applyLimits(lockTimeoutMs, local);
+        return run(lockTimeoutMs);
+      }
+      if (sample.blockers.length) {
+        // past the attempt's lock_timeout, or holding a lock that stops app writes (an earlier
+        // statement's): fail now, and the retry helper waits the blockers out with nothing held
+        if (left <= 0 || sample.holdsWriteBlockingLock) {
+          this.blockers = sample.blockers;
+          throw new StatementFailure(part.sql, new LockNotRequested(sample, this.ctx.redact));
+        }
+        await sleep(Math.min(LOCK_CHECK.pollMs, left));
+        continue;
+      }
+      // doubled after each timeout within the attempt: a table never free for 20 ms still gets its lock
+      const lockTimeoutMs = Math.max(1, Math.min(LOCK_CHECK.attemptMs * 2 ** tries, left));
+      await this.applyLimits(lockTimeoutMs, local);
+      // a lock timeout rolls back to here, not the whole transaction: the attempt looks again
+      if (local) await session.query('savepoint zdm_lock_attempt');
+      try {
+        const value = await run(lockTimeoutMs);
+        if (local) await session.query('release savepoint zdm_lock_attempt');
+        return value;
+      } catch (error) {
+        const code = pgErrorFields(error instanceof StatementFailure ? error.error : error).code;
+        if (!local || code !== '55P03' || until - Date.now() <= LOCK_CHECK.pollMs) throw error;
+        await session.query('rollback to savepoint zdm_lock_attempt');
+        tries++;
+        await sleep(Math.min(LOCK_CHECK.pollMs, Math.max(0, until - Date.now())));
+      }
+    }
+  }
+
   private async parts(statement: { sql: string; params?: unknown[] }): Promise<Part[]> {
-    const infos = await analyzeSql(statement.sql);
+    const infos = await analyzeSql(statement.sql, this.ctx.serverVersion);
     // a single statement, or one with parameters (which the server takes only alone), runs as given
     if (infos.length <= 1 || statement.params?.length) return [{ sql: statement.sql, params: statement.params, info: infos.length === 1 ? infos[0] : undefined }];
     return infos.map((info) => ({ sql: info.text, info }));
@@ -197,6 +289,7 @@ export class MigrationExecutor {
           code: pgErrorFields(error instanceof StatementFailure ? error.error : error).code ?? '',
           blockers: this.blockers,
           ...(skipped ? { skipped: true as const } : {}),
+          ...(!skipped && error instanceof StatementFailure && error.error instanceof LockNotRequested ? { notRequested: true as const } : {}),
         }),
       retryable: (error: unknown) => isRetryable(error instanceof StatementFailure ? error.error : error),
     };
@@ -256,8 +349,8 @@ export class MigrationExecutor {
             if (part.info?.transactionControl) {
               throw new TransactionControlError(this.ctx.app, this.migration.name, this.migration.file, part.sql, part.info.transactionControl);
             }
-            await this.applyLimits(this.lockTimeoutMs, true);
-            result = (await this.watched(this.completed, part.sql, this.lockTimeoutMs, () => execute(part.sql, part.params))).result;
+            const at = this.completed;
+            result = (await this.attempt(part, true, (lockTimeoutMs) => this.watched(at, part.sql, lockTimeoutMs, () => execute(part.sql, part.params)))).result;
             this.completed++;
           }
           return result;
@@ -302,6 +395,13 @@ export class MigrationExecutor {
         const lockTimeout = info.concurrent ? 0 : this.lockTimeoutMs;
         return this.retried(async () => {
           sessionLimits = true;
+          if (!info.concurrent) {
+            // VACUUM and the like: looked at before each attempt like any other statement
+            const outcome = await this.attempt({ sql, params, info }, false, (lockTimeoutMs) => this.watched(at, sql, lockTimeoutMs, () => execute(sql, params)));
+            await record(at, hash, info, outcome);
+            this.completed++;
+            return outcome.result;
+          }
           await this.applyLimits(lockTimeout, false);
           if (info.concurrentIndex && (await this.concurrentIndexDone(sql, info))) {
             await record(at, hash, info, { durationMs: 0, rowCount: null });
@@ -322,8 +422,7 @@ export class MigrationExecutor {
       // every other statement commits together with its record in the run log: its completion is never in doubt
       const result = await this.retried(() =>
         this.inTransaction(async () => {
-          await this.applyLimits(this.lockTimeoutMs, true);
-          const outcome = await this.watched(at, sql, this.lockTimeoutMs, () => execute(sql, params));
+          const outcome = await this.attempt({ sql, params, info }, true, (lockTimeoutMs) => this.watched(at, sql, lockTimeoutMs, () => execute(sql, params)));
           await record(at, hash, info, outcome);
           return outcome.result;
         }),

@@ -169,6 +169,11 @@ export type EngineEvent =
       blockers: Blocker[];
       /** The attempt was not made: the session that blocked the last one still held its lock. */
       skipped?: true;
+      /**
+       * The attempt did not ask for its lock: an older transaction held a conflicting one for all of
+       * its lock_timeout, so no app session was queued behind it.
+       */
+      notRequested?: true;
     }
   | { type: 'index.repaired'; app: string; migration: string; index: string }
   /** What a migration was about to drop, truncate or rewrite, copied out before it ran. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isConcurrent, mustRunOutsideTransaction, nodeOf, nodesOf, parseStatements, transactionControl, type ParsedStatement } from '@zdm/migration-lint';
+import { isConcurrent, lockModes, mustRunOutsideTransaction, nodeOf, nodesOf, parseStatements, transactionControl, type ParsedStatement, type RelationLock } from '@zdm/migration-lint';
 
 export interface StatementInfo {
   /** The statement's own text, trimmed. */
@@ -18,6 +18,8 @@ export interface StatementInfo {
   concurrentIndex?: { name: string; schema?: string; relationStart: number };
   /** `DROP INDEX CONCURRENTLY`: the indexes it drops (a resumed run finds them gone: done). */
   droppedIndexes?: { name: string; schema?: string }[];
+  /** The tables it locks and how, as the one lockModes module reads the parse tree; absent when the SQL could not be parsed. */
+  locks?: RelationLock[];
 }
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'DoStmt', 'CallStmt', 'SelectStmt']);
@@ -42,6 +44,7 @@ function classify(s: ParsedStatement, pgVersion?: number): Omit<StatementInfo, '
     outsideTransaction: mustRunOutsideTransaction(s.kind, s.node, pgVersion),
     ddl: !DML.has(s.kind) && !readOnly && s.kind !== 'VariableSetStmt' && s.kind !== 'TransactionStmt',
     transactionControl: transactionControl(s.kind, s.node),
+    locks: lockModes(s, pgVersion),
   };
   if (s.kind === 'IndexStmt' && concurrent && typeof s.node.idxname === 'string') {
     info.concurrentIndex = { name: s.node.idxname, schema: s.node.relation?.schemaname, relationStart: Number(s.node.relation?.location ?? -1) };
