@@ -321,15 +321,17 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
     await client.query(`set lock_timeout = '2s'; set statement_timeout = '60s'; set synchronous_commit = off; set enable_sort = off`);
     const batchSql = `
       with batch as (
-        select ${key} as zdm_key from ${table}
+        select ctid as zdm_ctid from ${table}
          where ${key} > $1 and ${key} <= $2 and (${job.where})
            -- on the backend that holds the job's lock, or not at all
            and pg_backend_pid() = $6
          order by ${key} limit $3
          for update skip locked
       ), changed as (
-        -- "= any(array)" keeps the update on the primary key index; a join to the CTE would hash a scan of the whole table
-        update ${table} as t set ${job.set} where t.${key} = any(array(select zdm_key from batch)) returning t.${key} as zdm_key
+        -- the rows are found by key and changed where they are: "ctid = any(array)" goes straight to each
+        -- row the batch has locked (which no one else can move until it commits), with no second walk
+        -- down the key index; a join to the CTE would hash a scan of the whole table
+        update ${table} as t set ${job.set} where t.ctid = any(array(select zdm_ctid from batch)) returning t.${key} as zdm_key
       ), stats as (
         select count(*)::int as n, max(zdm_key)::text as last from changed
       )
