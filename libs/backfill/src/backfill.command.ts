@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { BackfillJob } from './backfill-job';
 import { backfillStatus, runBackfill, type BackfillProgress } from './backfill.runner';
 import { UnknownBackfillJobError } from './errors/unknown-backfill-job.error';
@@ -89,7 +89,10 @@ export async function runBackfillCommand(options: BackfillCommandOptions): Promi
     options.onProgress?.(p);
     if (options.isTTY) {
       if (!bar) {
-        bar = new SingleBar({ format: `${job.name} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_text}{paused}`, stream: stderr, hideCursor: true });
+        // loaded only for a terminal: a run in CI or a pod starts without it
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { SingleBar: Bar } = require('cli-progress') as typeof import('cli-progress');
+        bar = new Bar({ format: `${job.name} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_text}{paused}`, stream: stderr, hideCursor: true });
         bar.start(p.estimatedTotal ?? p.rowsDone, p.rowsDone, { rate: 0, eta_text: '?', paused: '' });
       }
       bar.setTotal(Math.max(p.estimatedTotal ?? 0, p.rowsDone));

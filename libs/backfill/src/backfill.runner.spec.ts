@@ -91,6 +91,57 @@ describe('runBackfill against a real server', () => {
     expect(after).toEqual({ left: 0, updates: 60_000, distinct: 60_000, max_repeat: 1 });
   });
 
+  it('cuts a killed one-worker job in two when it resumes with two workers: every row once', async () => {
+    await seed(db, 60_000);
+    const script = `require(${JSON.stringify(join(__dirname, '../dist/index.js'))}).runBackfill({ url: process.env.URL, job: ${JSON.stringify(job)}, batchSize: 1000, maxRowsPerSecond: 15000 })`;
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, URL: db.url }, stdio: 'ignore' });
+    await waitFor(async () => (await counts(db)).updates >= 10_000 || undefined, 30_000, 50);
+    child.kill('SIGKILL');
+    await new Promise((done) => child.on('close', done));
+    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where datname = current_database() and application_name like 'zdm-backfill %'`)).length === 0 || undefined, 10_000, 20);
+    const before = await counts(db);
+    const result = await runBackfill({ url: db.url, job, workers: 2 });
+    expect(result).toMatchObject({ status: 'done', rows: before.left, ranges: 2 });
+    expect(await counts(db)).toEqual({ left: 0, updates: 60_000, distinct: 60_000, max_repeat: 1 });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const ranges = await readProgress(client, job.name);
+    await client.end();
+    // the two ranges meet: the first ends where the second starts, over the whole key range
+    expect(ranges.map((r) => r.status)).toEqual(['done', 'done']);
+    expect(ranges[0].rangeStart).toBe('1');
+    expect(BigInt(ranges[1].rangeStart)).toBe(BigInt(ranges[0].rangeEnd) + 1n);
+    expect(ranges[1].rangeEnd).toBe('60000');
+    expect(ranges[0].rowsDone + ranges[1].rowsDone).toBe(60_000);
+  });
+
+  it('misses no row that app updates move to another page while it runs', async () => {
+    await seed(db, 30_000);
+    let stop = false;
+    let appUpdates = 0;
+    const app = new Client({ connectionString: db.url, application_name: 'payments-app' });
+    await app.connect();
+    // each app update writes a new row version elsewhere (a new ctid), ahead of and behind the batches
+    const writer = (async () => {
+      while (!stop) {
+        const { rowCount } = await app.query(`update chargebacks set status = 'review' where id = 1 + floor(random() * 30000)::int and reported_at is null`);
+        appUpdates += rowCount ?? 0;
+      }
+    })();
+    const result = await runBackfill({ url: db.url, job, batchSize: 500, maxRowsPerSecond: 20_000 });
+    stop = true;
+    await writer;
+    await app.end();
+    expect(result).toMatchObject({ status: 'done', rows: 30_000 });
+    expect(appUpdates).toBeGreaterThan(0);
+    const [row] = await db.query<{ left: number; backfilled: number }>(
+      `select (select count(*)::int from chargebacks where reported_at is distinct from created_at) as left,
+              (select count(*)::int from updates) as backfilled`,
+    );
+    // every row done, and the backfill's own updates are one a row (the log also holds the app's)
+    expect(row).toEqual({ left: 0, backfilled: 30_000 + appUpdates });
+  });
+
   it('skips rows an app transaction holds, and does them once it lets go', async () => {
     await seed(db, 10_000);
     const app = await holdInTransaction(db.url, 'select * from chargebacks where id between 5000 and 5099 for update', 'payments-app');

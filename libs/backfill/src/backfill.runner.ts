@@ -5,7 +5,7 @@ import type { BackfillJob } from './backfill-job';
 import { BackfillBusyError } from './errors/backfill-busy.error';
 import { BackfillFailedError } from './errors/backfill-failed.error';
 import { BackfillPoolerError } from './errors/backfill-pooler.error';
-import { ensureProgressTable, planRanges, readProgress, resetJob, setRangeStatus, PROGRESS_TABLE, type ProgressRow } from './progress-table';
+import { ensureProgressTable, planRanges, readProgress, resetJob, setRangeStatus, splitRanges, PROGRESS_TABLE, type ProgressRow } from './progress-table';
 import { quoteQualified } from './sql';
 
 export interface BackfillProgress {
@@ -27,7 +27,37 @@ export interface BackfillResult {
   durationMs: number;
   rowsPerSecond: number;
   ranges: number;
+  /** Where this run's time went, in ms (all workers summed where they overlap). */
+  phases: BackfillPhases;
+  batches: number;
 }
+
+/**
+ * Where a run's time goes, in ms. The checkpoint of every batch is written by the batch's own
+ * statement, in its transaction: `checkpoint` counts only the range's status rows (running, done).
+ */
+export interface BackfillPhases {
+  /** Connecting, and the check that the connection is not behind a transaction-mode pooler. */
+  connect: number;
+  poolerCheck: number;
+  /** The progress table read, and for a fresh job the key range and the row estimate. */
+  plan: number;
+  /** Taking each range's ownership lock. */
+  ownership: number;
+  /** The batch statements themselves: rows changed, checkpoint moved, commit. */
+  batches: number;
+  /** The once-a-second look at lock waits and replication lag, and the pauses they asked for. */
+  pauseChecks: number;
+  /** Sleeping to keep under --max-rows-per-second. */
+  throttle: number;
+  /** The pass at the end of a range that looks for rows skipped while an app transaction held them. */
+  recheck: number;
+  /** The range's status rows (running, done) written outside a batch. */
+  checkpoint: number;
+}
+
+const newPhases = (): BackfillPhases => ({ connect: 0, poolerCheck: 0, plan: 0, ownership: 0, batches: 0, pauseChecks: 0, throttle: 0, recheck: 0, checkpoint: 0 });
+const since = (t: number) => performance.now() - t;
 
 export interface BackfillOptions {
   url: string;
@@ -64,12 +94,23 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 const MIN_BATCH = 100;
+/** While an app session waits on the table, batches are steered to this fraction of the target time. */
 const AIM_FRACTION = 0.25;
-const MAX_BATCH = 50_000;
+/** While none does, they grow to this fraction of it: the row locks a batch holds delay no one. */
+const UNCONTENDED_FRACTION = 0.75;
+/** How long a wait seen on the table keeps batches at the short aim. */
+const CONTENDED_MS = 10_000;
+const MAX_BATCH = 100_000;
 
 /** Shared counters of one run, over all workers. */
 class RunMeter {
   rows = 0;
+  batches = 0;
+  readonly phases = newPhases();
+  /** Until when batches stay short because an app session waited on the table. */
+  contendedUntil = 0;
+  /** The backends of this run's workers: their waits on each other (the table's extension lock) are not an app's. */
+  readonly pids: number[] = [];
   readonly started = performance.now();
   constructor(
     readonly job: string,
@@ -97,46 +138,138 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const { job } = options;
   const table = quoteQualified(job.table);
   const key = quoteQualified(job.keyColumn ?? 'id');
+  const phases = newPhases();
+  let t = performance.now();
   const admin = new Client({ connectionString: options.url, application_name: `zdm-backfill ${job.name}` });
   admin.on('error', () => undefined);
   await admin.connect();
+  phases.connect += since(t);
   let meter: RunMeter;
   let ranges: ProgressRow[];
+  // the first worker goes on with this connection: one connect fewer at start-up
+  let handOver = false;
   try {
     // ownership is a session advisory lock: refused before anything runs where a pooler would
     // move our statements between server sessions
+    t = performance.now();
     const pooled = await sessionPoolingReason(admin, async () => {
       const second = new Client({ connectionString: options.url, application_name: 'zdm-pooler-check' });
       second.on('error', () => undefined);
       await second.connect();
       return second;
     });
+    phases.poolerCheck += since(t);
     if (pooled) throw new BackfillPoolerError(job.name, pooled);
+    t = performance.now();
     await ensureProgressTable(admin);
     ranges = await readProgress(admin, job.name);
     if (!ranges.length || ranges.every((r) => r.status === 'done')) {
       // a fresh job, or a done job run again (rows may have arrived since): plan the key range anew
       if (ranges.length) await resetJob(admin, job.name);
       const { rows } = await admin.query(`select min(${key})::text as min, max(${key})::text as max from ${table}`);
-      if (rows[0].min === null) return { job: job.name, status: 'done', rows: 0, durationMs: 0, rowsPerSecond: 0, ranges: 0 };
+      if (rows[0].min === null) return { job: job.name, status: 'done', rows: 0, durationMs: 0, rowsPerSecond: 0, ranges: 0, phases: { ...phases, plan: since(t) }, batches: 0 };
       const estimate = await estimateRows(admin, table, job.where);
       await planRanges(admin, job.name, rows[0].min, rows[0].max, Math.max(1, options.workers ?? 1), estimate);
       ranges = await readProgress(admin, job.name);
+    } else if ((options.workers ?? 1) > ranges.filter((r) => r.status !== 'done').length) {
+      // a resumed job with more workers than open ranges: the widest ones are cut to go round
+      ranges = await splitRanges(admin, job.name, ranges, options.workers ?? 1, {
+        take: async (rangeId) => (await admin.query(`select pg_try_advisory_lock(hashtext($1)) as mine`, [ownershipKey(job.name, rangeId)])).rows[0].mine,
+        release: async (rangeId) => void (await admin.query(`select pg_advisory_unlock(hashtext($1))`, [ownershipKey(job.name, rangeId)])),
+      });
     }
     meter = new RunMeter(job.name, ranges.reduce((n, r) => n + r.rowsDone, 0), ranges[0]?.estimatedTotal ?? null);
+    phases.plan += since(t);
+    Object.assign(meter.phases, phases);
+    handOver = true;
   } finally {
-    await admin.end().catch(() => undefined);
+    if (!handOver) await admin.end().catch(() => undefined);
   }
   const queue = ranges.filter((r) => r.status !== 'done');
   const workers = Math.max(1, Math.min(options.workers ?? 1, queue.length));
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      for (let range = queue.shift(); range; range = queue.shift()) await runRange(options, range, meter);
-    }),
-  );
+  // one connection that looks, while a batch runs, whether an app session waits on it; opened
+  // beside the first batches, which stay short until it is there
+  const probe = new WaitProbe(options.url, job.name);
+  let spare: Client | undefined = admin;
+  // a worker that fails stops the others after their current batch: the job fails once, and
+  // what the others did is saved
+  const stopAll = new AbortController();
+  const onStop = () => stopAll.abort();
+  options.signal?.addEventListener('abort', onStop, { once: true });
+  if (options.signal?.aborted) stopAll.abort();
+  const workerOptions = { ...options, signal: stopAll.signal };
+  try {
+    const settled = await Promise.allSettled(
+      Array.from({ length: workers }, async () => {
+        const own = spare;
+        spare = undefined;
+        try {
+          for (let range = queue.shift(); range && !stopAll.signal.aborted; range = queue.shift()) await runRange(workerOptions, range, meter, probe, own);
+        } catch (error) {
+          stopAll.abort();
+          throw error;
+        } finally {
+          await own?.end().catch(() => undefined);
+        }
+      }),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } finally {
+    options.signal?.removeEventListener('abort', onStop);
+    await (spare as Client | undefined)?.end().catch(() => undefined);
+    await probe.end();
+  }
   const durationMs = Math.round(performance.now() - meter.started);
   const status = options.signal?.aborted ? 'stopped' : 'done';
-  return { job: job.name, status, rows: meter.rows, durationMs, rowsPerSecond: Math.round(meter.rate()), ranges: ranges.length };
+  const rounded = Object.fromEntries(Object.entries(meter.phases).map(([k, v]) => [k, Math.round(v)])) as unknown as BackfillPhases;
+  return { job: job.name, status, rows: meter.rows, durationMs, rowsPerSecond: Math.round(meter.rate()), ranges: ranges.length, phases: rounded, batches: meter.batches };
+}
+
+/**
+ * Looks, on a connection of its own, whether any session waits for a lock the batch holds (a row
+ * an app UPDATE wants) or for a lock on the table. Asked once per batch, while the batch runs.
+ */
+class WaitProbe {
+  private client?: Client;
+  private closed = false;
+  private readonly ready: Promise<void>;
+  constructor(url: string, job: string) {
+    const client = new Client({ connectionString: url, application_name: `zdm-backfill ${job} probe` });
+    client.on('error', () => undefined);
+    this.ready = client.connect().then(
+      () => {
+        if (this.closed) void client.end().catch(() => undefined);
+        else this.client = client;
+      },
+      () => undefined,
+    );
+  }
+  get available(): boolean {
+    return this.client !== undefined;
+  }
+  /** Sessions waiting on the batch's backend or on the table; undefined when it can't tell. */
+  async waiting(pid: number, table: string, ours: number[]): Promise<number | undefined> {
+    if (!this.client) return undefined;
+    try {
+      const { rows } = await this.client.query(
+        `select count(*)::int as n from pg_locks w
+          where not w.granted and w.pid <> all($3::int[])
+            and ((w.locktype in ('relation', 'tuple') and w.relation = to_regclass($2) and w.database = (select oid from pg_database where datname = current_database()))
+                 or (w.locktype = 'transactionid' and w.transactionid in (select transactionid from pg_locks where pid = $1 and locktype = 'transactionid' and granted)))`,
+        [pid, table, ours],
+      );
+      return rows[0].n;
+    } catch {
+      return undefined;
+    }
+  }
+  async end(): Promise<void> {
+    this.closed = true;
+    await this.ready;
+    await this.client?.end().catch(() => undefined);
+    this.client = undefined;
+  }
 }
 
 /** Rows still to do: a count when it is quick, the planner's estimate otherwise. */
@@ -154,18 +287,30 @@ async function estimateRows(client: Client, table: string, where: string): Promi
 }
 
 /** One worker on one key range, with the range's session advisory lock on its own connection. */
-async function runRange(options: BackfillOptions, range: ProgressRow, meter: RunMeter): Promise<void> {
+async function runRange(options: BackfillOptions, range: ProgressRow, meter: RunMeter, probe: WaitProbe, given?: Client): Promise<void> {
   const { job, signal } = options;
+  const { phases } = meter;
   const table = quoteQualified(job.table);
   const key = quoteQualified(job.keyColumn ?? 'id');
   const owner = options.owner ?? `${hostname()}:${process.pid}`;
-  const client = new Client({ connectionString: options.url, application_name: `zdm-backfill ${job.name}` });
-  client.on('error', () => undefined);
-  await client.connect();
+  let t = performance.now();
+  let client = given;
+  if (!client) {
+    client = new Client({ connectionString: options.url, application_name: `zdm-backfill ${job.name}` });
+    client.on('error', () => undefined);
+    await client.connect();
+    phases.connect += since(t);
+  }
+  let lockPid: number | undefined;
   try {
-    const lockPid = await takeOwnership(client, job.name, range.rangeId, options.ownerWaitMs ?? 600_000, signal, options.onOwnerWait);
+    t = performance.now();
+    lockPid = await takeOwnership(client, job.name, range.rangeId, options.ownerWaitMs ?? 600_000, signal, options.onOwnerWait);
+    phases.ownership += since(t);
     if (lockPid === undefined || signal?.aborted) return;
+    meter.pids.push(lockPid);
+    t = performance.now();
     await setRangeStatus(client, job.name, range.rangeId, 'running', { owner });
+    phases.checkpoint += since(t);
     // a batch never waits long for a table lock; a blocked batch is retried like a failed one.
     // synchronous_commit off: a batch's commit does not wait for its WAL flush. The rows and their
     // checkpoint commit together, so a server crash can only lose the last batches whole, rows and
@@ -176,15 +321,17 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
     await client.query(`set lock_timeout = '2s'; set statement_timeout = '60s'; set synchronous_commit = off; set enable_sort = off`);
     const batchSql = `
       with batch as (
-        select ${key} as zdm_key from ${table}
+        select ctid as zdm_ctid from ${table}
          where ${key} > $1 and ${key} <= $2 and (${job.where})
            -- on the backend that holds the job's lock, or not at all
            and pg_backend_pid() = $6
          order by ${key} limit $3
          for update skip locked
       ), changed as (
-        -- "= any(array)" keeps the update on the primary key index; a join to the CTE would hash a scan of the whole table
-        update ${table} as t set ${job.set} where t.${key} = any(array(select zdm_key from batch)) returning t.${key} as zdm_key
+        -- the rows are found by key and changed where they are: "ctid = any(array)" goes straight to each
+        -- row the batch has locked (which no one else can move until it commits), with no second walk
+        -- down the key index; a join to the CTE would hash a scan of the whole table
+        update ${table} as t set ${job.set} where t.ctid = any(array(select zdm_ctid from batch)) returning t.${key} as zdm_key
       ), stats as (
         select count(*)::int as n, max(zdm_key)::text as last from changed
       )
@@ -194,22 +341,40 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
     const remainingSql = `select count(*)::int as n from (select 1 from ${table} where ${key} >= $1 and ${key} <= $2 and (${job.where}) limit 1000) r`;
     let lastKey = range.lastKey;
     let size = options.batchSize ?? job.batchSize ?? 5_000;
-    // batches stay under the target: the size is steered to a quarter of it, which leaves room for
-    // the spread of batch times and keeps row locks (which app writes may wait on) short
-    const aim = (options.targetBatchMs ?? job.targetBatchMs ?? 200) * AIM_FRACTION;
+    // batches stay under the target: while an app session waits on the table (or until the probe
+    // can tell), the size is steered to a quarter of it, which leaves room for the spread of batch
+    // times and keeps row locks (which app writes may wait on) short; while none waits, batches
+    // grow to three quarters of it, and the fewer, larger batches cost less per row
+    const target = options.targetBatchMs ?? job.targetBatchMs ?? 200;
+    const shortAim = target * AIM_FRACTION;
     let lastPauseCheck = 0;
     while (!signal?.aborted) {
       if (Date.now() - lastPauseCheck > 1000) {
+        t = performance.now();
         lastPauseCheck = Date.now();
-        const reason = await pauseReason(client, table, options.pauseWhen);
+        const { reason, waiting } = await pauseReason(client, table, options.pauseWhen, meter.pids);
+        if (waiting > 0) meter.contendedUntil = Date.now() + CONTENDED_MS;
         if (reason) {
           options.onProgress?.(meter.progress(size, reason));
           await sleep(1000, signal);
+          phases.pauseChecks += since(t);
           continue;
         }
+        phases.pauseChecks += since(t);
       }
+      const calm = probe.available && Date.now() >= meter.contendedUntil;
+      const aim = calm ? target * UNCONTENDED_FRACTION : shortAim;
       const started = performance.now();
+      // past the short aim, look once whether anyone waits on this batch's locks
+      const pid = lockPid;
+      let seen: Promise<number | undefined> | undefined;
+      const look = calm ? setTimeout(() => (seen = probe.waiting(pid, table, meter.pids)), shortAim) : undefined;
       const { n, last, shrink } = await batchWithRetries(client, batchSql, [lastKey, range.rangeEnd, size, job.name, range.rangeId, lockPid], options, lockPid, size > MIN_BATCH);
+      clearTimeout(look);
+      phases.batches += since(started);
+      meter.batches++;
+      const waiters = seen ? await seen : 0;
+      if (waiters) meter.contendedUntil = Date.now() + CONTENDED_MS;
       if (shrink) {
         // the batch ran past its own statement_timeout: the next ones are half the size
         size = Math.max(MIN_BATCH, Math.floor(size / 2));
@@ -222,9 +387,13 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
       options.onProgress?.(meter.progress(size));
       if (n < size) {
         // the range is exhausted for this pass; rows an app transaction held were skipped: go round again
+        t = performance.now();
         const { rows } = await client.query(remainingSql, [range.rangeStart, range.rangeEnd]);
+        phases.recheck += since(t);
         if (rows[0].n === 0) {
+          t = performance.now();
           await setRangeStatus(client, job.name, range.rangeId, 'done');
+          phases.checkpoint += since(t);
           return;
         }
         options.onProgress?.(meter.progress(size, `${rows[0].n >= 1000 ? '1000+' : rows[0].n} rows held by other transactions; going round again`));
@@ -233,15 +402,23 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
         await sleep(200, signal);
         continue;
       }
-      size = Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, size * Math.min(2, Math.max(0.5, aim / Math.max(ms, 1))))));
+      // a wait just seen brings the size down to the short aim at once; otherwise it moves by at most 2x
+      const next = waiters ? Math.min(1, shortAim / Math.max(ms, 1)) : Math.min(2, Math.max(0.5, (Date.now() < meter.contendedUntil ? shortAim : aim) / Math.max(ms, 1)));
+      size = Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, size * next)));
       if (options.maxRowsPerSecond) {
         const ahead = (meter.rows / options.maxRowsPerSecond) * 1000 - (performance.now() - meter.started);
-        if (ahead > 0) await sleep(ahead, signal);
+        if (ahead > 0) {
+          t = performance.now();
+          await sleep(ahead, signal);
+          phases.throttle += since(t);
+        }
       }
     }
     await setRangeStatus(client, job.name, range.rangeId, 'paused');
   } finally {
-    await client.end().catch(() => undefined);
+    if (!given) await client.end().catch(() => undefined);
+    // a connection that goes on to another range lets go of this one
+    else if (lockPid !== undefined) await client.query('select pg_advisory_unlock(hashtext($1))', [ownershipKey(job.name, range.rangeId)]).catch(() => undefined);
   }
 }
 
@@ -347,18 +524,19 @@ async function batchWithRetries(client: Client, sql: string, params: unknown[], 
   return { n: rows[0]?.n ?? 0, last: rows[0]?.last ?? null };
 }
 
-async function pauseReason(client: Client, table: string, when: BackfillOptions['pauseWhen']): Promise<string | undefined> {
+async function pauseReason(client: Client, table: string, when: BackfillOptions['pauseWhen'], ours: number[]): Promise<{ reason?: string; waiting: number }> {
   const waiting = when?.lockWaitingSessions ?? 5;
   const lagMs = when?.replicationLagMs ?? 10_000;
   const { rows } = await client.query(
-    `select (select count(*)::int from pg_locks where not granted and relation = to_regclass($1)
+    `select (select count(*)::int from pg_locks where not granted and relation = to_regclass($1) and locktype in ('relation', 'tuple')
+                                         and pid <> all($2::int[])
                                          and database = (select oid from pg_database where datname = current_database())) as waiting,
             (select coalesce(max(extract(epoch from replay_lag) * 1000), 0)::int from pg_stat_replication) as lag`,
-    [table],
+    [table, ours],
   );
-  if (rows[0].waiting >= waiting) return `${rows[0].waiting} sessions wait for locks on ${table}`;
-  if (rows[0].lag >= lagMs) return `replicas lag ${rows[0].lag} ms`;
-  return undefined;
+  if (rows[0].waiting >= waiting) return { reason: `${rows[0].waiting} sessions wait for locks on ${table}`, waiting: rows[0].waiting };
+  if (rows[0].lag >= lagMs) return { reason: `replicas lag ${rows[0].lag} ms`, waiting: rows[0].waiting };
+  return { waiting: rows[0].waiting };
 }
 
 /** Every job's progress rows (for `migrate backfill --status`). */

@@ -102,6 +102,61 @@ export async function setRangeStatus(client: ClientBase, job: string, rangeId: n
   );
 }
 
+/**
+ * Gives a resumed job as many open ranges as it has workers: the widest unfinished range is cut in
+ * two at the middle of what it has left, the upper half a new range that starts where the lower
+ * one now ends. Only a range whose ownership lock is free is cut (tryLock), under that lock and in
+ * one transaction, so no other worker is inside it; the rows above its last key are not done by
+ * keyset, and the job's filter skips any that are. Resolves to the ranges, cut ones included.
+ */
+export async function splitRanges(
+  client: ClientBase,
+  job: string,
+  ranges: ProgressRow[],
+  workers: number,
+  lock: { take: (rangeId: number) => Promise<boolean>; release: (rangeId: number) => Promise<void> },
+  minKeys = 10_000,
+): Promise<ProgressRow[]> {
+  const all = [...ranges];
+  const left = (r: ProgressRow) => BigInt(r.rangeEnd) - (BigInt(r.lastKey) > BigInt(r.rangeStart) - 1n ? BigInt(r.lastKey) : BigInt(r.rangeStart) - 1n);
+  const tried = new Set<number>();
+  while (all.filter((r) => r.status !== 'done').length < workers) {
+    const candidates = all.filter((r) => r.status !== 'done' && !tried.has(r.rangeId) && left(r) >= BigInt(2 * minKeys)).sort((a, b) => (left(b) > left(a) ? 1 : -1));
+    const widest = candidates[0];
+    if (!widest) break;
+    tried.add(widest.rangeId);
+    if (!(await lock.take(widest.rangeId))) continue;
+    try {
+      await client.query('begin');
+      const { rows } = await client.query(`select * from ${TABLE} where job = $1 and range_id = $2 for update`, [job, widest.rangeId]);
+      const current = rows[0] ? toRow(rows[0]) : undefined;
+      if (!current || current.status === 'done' || left(current) < BigInt(2 * minKeys)) {
+        await client.query('rollback');
+        continue;
+      }
+      const from = BigInt(current.rangeEnd) - left(current);
+      const mid = from + left(current) / 2n;
+      const { rows: top } = await client.query(`select coalesce(max(range_id), -1) + 1 as id from ${TABLE} where job = $1`, [job]);
+      const id = Number(top[0].id);
+      await client.query(`update ${TABLE} set range_end = $3, updated_at = now() where job = $1 and range_id = $2`, [job, current.rangeId, mid.toString()]);
+      const { rows: added } = await client.query(
+        `insert into ${TABLE} (job, range_id, range_start, range_end, last_key, estimated_total, status, owner)
+         values ($1, $2, $3, $4, $5, $6, 'paused', $7) returning *`,
+        [job, id, (mid + 1n).toString(), current.rangeEnd, mid.toString(), current.estimatedTotal, current.owner],
+      );
+      await client.query('commit');
+      all.splice(all.findIndex((r) => r.rangeId === current.rangeId), 1, { ...current, rangeEnd: mid.toString() });
+      all.push(toRow(added[0]));
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      await lock.release(widest.rangeId);
+    }
+  }
+  return all.sort((a, b) => a.rangeId - b.rangeId);
+}
+
 export async function resetJob(client: ClientBase, job: string): Promise<void> {
   await client.query(`delete from ${TABLE} where job = $1`, [job]);
 }
