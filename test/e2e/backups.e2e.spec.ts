@@ -60,6 +60,9 @@ describe('backups before destructive steps, and migrate restore', () => {
     expect(csv[0]).toBe('id,utr');
     expect(csv).toContain('7,UTR-7');
     expect(await db.query(`select 1 from information_schema.columns where table_name = 'chargebacks' and column_name = 'utr'`)).toEqual([]);
+    // the run log keeps it with the migration's up: where to restore from, after the report is gone
+    const [logged] = await db.query<{ backup: typeof backup }>(`select backup from migration_runs where migration = '202401151100__chargebacks_drop_utr' and direction = 'up'`);
+    expect(logged.backup).toEqual({ path: backup.path, durationMs: backup.durationMs, tables: backup.tables });
 
     // the column comes back empty with down; restore fills it by the key
     expect((await migrate(['down', '--app', 'payments'])).code).toBe(0);

@@ -187,7 +187,7 @@ describe('faults production really has', () => {
     const result = await up();
     expect(result.code).toBe(0);
     expect(await db.query(`select status from migration_runs where migration = 'gone'`)).toEqual([{ status: 'abandoned' }]);
-    expect(await db.query(`select obj_description('migration_runs'::regclass, 'pg_class') as comment`)).toEqual([{ comment: 'zdm run log v3' }]);
+    expect(await db.query(`select obj_description('migration_runs'::regclass, 'pg_class') as comment`)).toEqual([{ comment: 'zdm run log v4' }]);
   });
 
   it('SIGTERM while a migration runs its own code between statements stops the run there (was: the run went on and exited 0)', async () => {

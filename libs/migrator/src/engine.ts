@@ -22,7 +22,7 @@ import { withinTimeLimit } from './time-limit';
 import { checkTimestampedNames } from './naming';
 import { pgErrorFields } from './pg-error';
 import { acquireRunLock, releaseRunLock } from './run-lock';
-import { RunLog, type MigrationHistory } from './run-log';
+import { RunLog, type MigrationHistory, type RunEntryStart } from './run-log';
 import { analyzeSql } from './sql/analyze';
 import type { Direction, EngineEvent, EventListener, LoadedMigration, MigrationFile, MigrationOutcome, MigrationSession, OrmAdapter, OrmName, StatementSink } from './types';
 
@@ -564,8 +564,8 @@ export class MigrationEngine {
       try {
         for (const s of states) {
           for (const m of pending.get(s.app.name)!) {
-            await this.backUpBefore(s, m, backups.get(m.file) ?? [], options.backup?.dir);
-            summary.migrations.push(await this.execute(s, m, 'up'));
+            const backup = await this.backUpBefore(s, m, backups.get(m.file) ?? [], options.backup?.dir);
+            summary.migrations.push(await this.execute(s, m, 'up', backup));
           }
         }
       } catch (error) {
@@ -607,12 +607,15 @@ export class MigrationEngine {
   }
 
   /** Copies out what the migration is about to destroy, timed and reported, before it runs. */
-  private async backUpBefore(s: AppState, m: Entry, targets: BackupTarget[], dir: string | undefined): Promise<void> {
-    if (!targets.length || !dir) return;
+  private async backUpBefore(s: AppState, m: Entry, targets: BackupTarget[], dir: string | undefined): Promise<RunEntryStart['backup']> {
+    if (!targets.length || !dir) return undefined;
     const client = await openClient(s.app.target, `zdm-migrate backup ${s.app.name}`);
     try {
       const backup = await backUp(client, dir, { app: s.app.name, migration: m.name, runId: this.options.runId }, targets);
-      this.emit({ type: 'backup.finished', app: s.app.name, migration: m.name, path: backup.path, durationMs: backup.durationMs, tables: backup.tables.map(({ table, rows, file }) => ({ table, rows, file })) });
+      const record = { path: backup.path, durationMs: backup.durationMs, tables: backup.tables.map(({ table, rows, file }) => ({ table, rows, file })) };
+      this.emit({ type: 'backup.finished', app: s.app.name, migration: m.name, ...record });
+      // kept in the run log with the migration's up: where to restore from, long after the report is gone
+      return record;
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -674,7 +677,7 @@ export class MigrationEngine {
     };
   }
 
-  private async execute(s: AppState, entry: Entry, direction: Direction): Promise<MigrationOutcome> {
+  private async execute(s: AppState, entry: Entry, direction: Direction, backup?: RunEntryStart['backup']): Promise<MigrationOutcome> {
     // a signal that came between two migrations stops the run before the next one starts
     if (this.signal) throw new InterruptedError(this.signal);
     if (this.lockLost) throw new RunLockLostError(this.lockLost);
@@ -682,7 +685,7 @@ export class MigrationEngine {
     s.database.monitor.warm();
     const m = this.loaded(s, entry);
     const session = await this.sessionOf(s);
-    const entryId = await runLog.start({ ...this.entryBase(s, entry), direction });
+    const entryId = await runLog.start({ ...this.entryBase(s, entry), direction, backup });
     this.emit({ type: 'migration.started', app: s.app.name, migration: m.name, direction, transactional: m.transactional });
     const started = performance.now();
     const redact = this.options.redact ?? ((text: string) => text);

@@ -3,7 +3,7 @@ import { qualifiedTable } from './adapters/adapter-support';
 import type { Direction, Queryable } from './types';
 
 /** Bumped when the table changes shape; kept in the table's comment so later releases can upgrade it. */
-export const RUN_LOG_VERSION = 3;
+export const RUN_LOG_VERSION = 4;
 
 const STATUSES = `'running', 'succeeded', 'failed', 'abandoned'`;
 /** `baseline`: applied by the ORM before the run log existed; `accept`: an edited file's new checksum, accepted by a person (`migrate checksum --accept`). */
@@ -25,6 +25,8 @@ export interface RunEntryStart {
   checksum: string;
   /** Who asked for it (an accepted checksum): the git user's email or the OS user. */
   actor?: string;
+  /** The backup taken just before it ran (a destructive step): where, how long, and the rows of each table. */
+  backup?: { path: string; durationMs: number; tables: { table: string; rows: number; file: string }[] };
   /** What the ORM wrote in its history table, and whether it ran in a transaction: a later run that finds the file unchanged needs not load it. */
   historyName: string;
   transactional: boolean;
@@ -90,7 +92,8 @@ export class RunLog {
         host text,
         git_sha text,
         command text,
-        actor text
+        actor text,
+        backup jsonb
       );
       create index on ${this.table} (app, migration, id desc);
       create index on ${this.table} (run_id);
@@ -102,7 +105,8 @@ export class RunLog {
     const version = Number(/ v(\d+)$/.exec(rows[0]?.comment ?? '')?.[1] ?? 1);
     if (version >= RUN_LOG_VERSION) return;
     // v2: runs killed while running are marked `abandoned` by the next run;
-    // v3: `accept` rows (an edited migration's checksum accepted) and who asked for them
+    // v3: `accept` rows (an edited migration's checksum accepted) and who asked for them;
+    // v4: the backup a destructive migration took before it ran
     const { rows: checks } = await this.client.query(
       `select conname from pg_constraint where conrelid = to_regclass($1) and contype = 'c' and (pg_get_constraintdef(oid) like '%status%' or pg_get_constraintdef(oid) like '%direction%')`,
       [this.table],
@@ -113,6 +117,7 @@ export class RunLog {
       await this.client.query(`alter table ${this.table} add constraint migration_runs_status_check check (status in (${STATUSES}))`);
       await this.client.query(`alter table ${this.table} add constraint migration_runs_direction_check check (direction in (${DIRECTIONS}))`);
       await this.client.query(`alter table ${this.table} add column if not exists actor text`);
+      await this.client.query(`alter table ${this.table} add column if not exists backup jsonb`);
       await this.client.query(`comment on table ${this.table} is 'zdm run log v${RUN_LOG_VERSION}'`);
       await this.client.query('commit');
     } catch (error) {
@@ -143,8 +148,8 @@ export class RunLog {
 
   async start(entry: RunEntryStart): Promise<number> {
     const { rows } = await this.client.query(
-      `insert into ${this.table} (run_id, app, migration, direction, status, checksum, history_name, transactional, host, git_sha, command, actor)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id`,
+      `insert into ${this.table} (run_id, app, migration, direction, status, checksum, history_name, transactional, host, git_sha, command, actor, backup)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id`,
       [
         entry.runId,
         entry.app,
@@ -158,6 +163,7 @@ export class RunLog {
         entry.gitSha ?? null,
         entry.command,
         entry.actor ?? null,
+        entry.backup ? JSON.stringify(entry.backup) : null,
       ],
     );
     return Number(rows[0].id);
