@@ -24,8 +24,8 @@ export async function overFleet(ctx: CommandContext, command: string, flags: Fle
   if (!targets.length) {
     ctx.out.log(`no target selected${flags.shard ? ` in shard ${flags.shard}` : ''}: nothing to do`);
   }
-  // one registry for the whole fleet, published once, unless each target is to be labelled
-  // loaded here, not with the module: status and plan fan out too and publish no metrics
+  // one registry for the whole fleet, published once, unless each target is to be labelled (the
+  // metrics load here, not with the module: status and plan fan out too and publish none)
   const { createMetrics } = require('@zdm/observability') as typeof import('@zdm/observability');
   const { publishMetrics } = require('../run-observer') as typeof import('../run-observer');
   const shared = flags.metricsTargetLabel ? undefined : createMetrics();

@@ -91,9 +91,7 @@ export async function runOverFleet(targets: FleetTarget[], options: FleetRunOpti
       }
     };
     await Promise.all(Array.from({ length: Math.min(parallel, wave.length) }, worker));
-    if (failed) {
-      break;
-    }
+    if (failed) break;
   }
   return targets.map((t) => outcomes.get(t.name)!);
 }
