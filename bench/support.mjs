@@ -1,6 +1,6 @@
 // Shared by the benchmarks: a scratch database (DATABASE_URL's server, or an embedded one in a
 // temp directory), timing helpers, and the report format (figures plus the baseline of the same run).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -61,3 +61,16 @@ export const percentile = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 export const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/** A number given on the command line (`--runs 3`), else the default. */
+export const numberArg = (name, fallback) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
+
+/** Runs a command without waiting on the others (JSON logs, no NODE_OPTIONS): its exit code and stderr. */
+export function runCommand(argv, env) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}

@@ -4,24 +4,15 @@
 // `typeorm migration:run` (compiled JavaScript, one app, no lock of its own) on its own copy, both
 // measured in this run. Goal: ours for both apps at or under the plain CLI's for one app, with
 // each migration applied exactly once. Usage: node bench/concurrent-deploy/run.mjs [--runs 3] [--pods 12]
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fmt, median, ROOT, scratchDatabase } from '../support.mjs';
+import { fmt, median, ROOT, numberArg, runCommand, scratchDatabase } from '../support.mjs';
 
-const arg = (name, fallback) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
-const runs = arg('--runs', 3);
-const pods = arg('--pods', 12);
+const runs = numberArg('--runs', 3);
+const pods = numberArg('--pods', 12);
 const node = process.execPath;
 const { Client } = createRequire(import.meta.url)(join(ROOT, 'node_modules/pg'));
 
-const run = (argv, env) =>
-  new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
 
 async function query(url, sql) {
   const c = new Client({ connectionString: url });
@@ -36,7 +27,7 @@ async function query(url, sql) {
 /** Twelve at once: the wall time until the last exits, and how many exited non-zero. */
 async function burst(argv, env) {
   const started = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: pods }, () => run(argv, env)));
+  const results = await Promise.all(Array.from({ length: pods }, () => runCommand(argv, env)));
   return { ms: Number(process.hrtime.bigint() - started) / 1e6, failed: results.filter((r) => r.code !== 0).length };
 }
 
@@ -47,7 +38,7 @@ for (let i = 0; i < runs; i++) {
   // ours: both apps, one release behind
   const a = await scratchDatabase(`zdm_bench_deploy_ours_${i}`);
   for (const [app, to] of [['payments', '202401150900__create_chargebacks'], ['ledger', '202401150930__create_ledger_accounts_and_entries']]) {
-    const r = await run([...cli, 'up', '--app', app, '--to', to], { DATABASE_URL: a.url });
+    const r = await runCommand([...cli, 'up', '--app', app, '--to', to], { DATABASE_URL: a.url });
     if (r.code !== 0) throw new Error(`setting up release N-1 failed: ${r.stderr.slice(-300)}`);
   }
   const o = await burst([...cli, 'up'], { DATABASE_URL: a.url });
@@ -57,7 +48,7 @@ for (let i = 0; i < runs; i++) {
 
   // the plain TypeORM CLI: one app, one release behind, on its own database
   const b = await scratchDatabase(`zdm_bench_deploy_plain_${i}`);
-  const setUp = await run([...cli, 'up', '--app', 'payments', '--to', '202401150900__create_chargebacks'], { DATABASE_URL: b.url });
+  const setUp = await runCommand([...cli, 'up', '--app', 'payments', '--to', '202401150900__create_chargebacks'], { DATABASE_URL: b.url });
   if (setUp.code !== 0) throw new Error(`setting up the plain CLI's release N-1 failed: ${setUp.stderr.slice(-300)}`);
   const p = await burst([join(ROOT, 'node_modules/.bin/typeorm'), 'migration:run', '-d', 'apps/payments/dist/src/data-source.js'], { DATABASE_URL: b.url });
   const [{ rows }] = await query(b.url, `select count(*)::int as rows from migrations`);

@@ -6,27 +6,18 @@
 // schema per tenant in one database (the plain CLIs have no per-schema switch to loop over).
 // Goal: ours at least 10x faster than the loop.
 // Usage: node bench/fleet/run.mjs [--tenants 200] [--schemas 1000] [--parallel 8]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, ROOT, scratchDatabase } from '../support.mjs';
+import { fmt, ROOT, numberArg, runCommand, scratchDatabase } from '../support.mjs';
 
-const arg = (name, fallback) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
-const tenants = arg('--tenants', 200);
-const schemas = arg('--schemas', 1000);
-const parallel = arg('--parallel', 8);
+const tenants = numberArg('--tenants', 200);
+const schemas = numberArg('--schemas', 1000);
+const parallel = numberArg('--parallel', 8);
 const node = process.execPath;
 const { Client } = createRequire(import.meta.url)(join(ROOT, 'node_modules/pg'));
 
-const run = (argv, env) =>
-  new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
 const timed = async (work) => {
   const started = process.hrtime.bigint();
   const result = await work();
@@ -53,7 +44,7 @@ const dir = mkdtempSync(join(tmpdir(), 'zdm-bench-fleet-'));
 const app = (name, orm, migrations) => ({ name, orm, migrations: [join(ROOT, migrations)], naming: 'timestamped', targets: { urls: 'TENANT_DATABASE_URLS' } });
 writeFileSync(join(dir, 'fleet.json'), JSON.stringify({ apps: [app('payments', 'typeorm', 'apps/payments/dist/migrations/*.js'), app('ledger', 'mikro-orm', 'apps/ledger/dist/migrations/*.js')] }));
 
-const oursRun = await timed(() => run([node, 'libs/migration-cli/dist/main.js', '--config', join(dir, 'fleet.json'), 'up', '--parallel', String(parallel)], { TENANT_DATABASE_URLS: ours.map(urlOf).join('\n') }));
+const oursRun = await timed(() => runCommand([node, 'libs/migration-cli/dist/main.js', '--config', join(dir, 'fleet.json'), 'up', '--parallel', String(parallel)], { TENANT_DATABASE_URLS: ours.map(urlOf).join('\n') }));
 if (oursRun.result.code !== 0) throw new Error(`ours failed: ${oursRun.result.stderr.slice(-400)}`);
 const loopRun = await timed(async () => {
   for (const name of loop) {
@@ -62,7 +53,7 @@ const loopRun = await timed(async () => {
       [join(ROOT, 'node_modules/.bin/typeorm'), 'migration:run', '-d', 'apps/payments/dist/src/data-source.js'],
       [join(ROOT, 'node_modules/.bin/mikro-orm'), 'migration:up', '--config', 'apps/ledger/dist/src/mikro-orm.config.js'],
     ]) {
-      const r = await run(argv, env);
+      const r = await runCommand(argv, env);
       if (r.code !== 0) throw new Error(`${argv.slice(1).join(' ')} on ${name} failed: ${r.stderr.slice(-300)}`);
     }
   }
@@ -93,7 +84,7 @@ for (let i = 0; i < schemas; i++) {
 }
 await sc.end();
 writeFileSync(join(dir, 'schemas.json'), JSON.stringify({ apps: [{ ...app('payments', 'typeorm', 'apps/payments/dist/migrations/*.js'), targets: { schemas: 'select schema_name from tenants order by 1' } }] }));
-const schemaRun = await timed(() => run([node, 'libs/migration-cli/dist/main.js', '--config', join(dir, 'schemas.json'), 'up', '--parallel', String(parallel)], { DATABASE_URL: schemaDb.url }));
+const schemaRun = await timed(() => runCommand([node, 'libs/migration-cli/dist/main.js', '--config', join(dir, 'schemas.json'), 'up', '--parallel', String(parallel)], { DATABASE_URL: schemaDb.url }));
 if (schemaRun.result.code !== 0) throw new Error(`ours over schemas failed: ${schemaRun.result.stderr.slice(-400)}`);
 await schemaDb.stop();
 await adminClient.end();
