@@ -5,7 +5,7 @@ import { lintRun, placeInSource, type LintUnit } from '@zdm/migration-lint';
 import type { ResolvedApp } from '../config/load-config';
 import type { CommandContext } from '../context';
 import { overFleetQuietly, type FleetFlags } from '../fleet/fleet-command';
-import { planWithFindings, type PlanWithFindings } from './plan.command';
+import { planWithFindings } from './plan.command';
 import { git, LINT_FORMATS, reportFindings, sqlUnit, type Format, type ReportedFinding } from './lint-report';
 
 export { LINT_FORMATS, type ReportedFinding } from './lint-report';
@@ -73,22 +73,18 @@ async function lintPaths(ctx: CommandContext, files: string[]): Promise<Reported
  * target's live catalog can make a difference, e.g. a check validated there already).
  */
 async function lintFleet(ctx: CommandContext, options: LintOptions): Promise<{ findings: ReportedFinding[]; what: string } | undefined> {
-  const perTarget = new Map<string, PlanWithFindings[]>();
-  const fleet = await overFleetQuietly(ctx, options, async (target) => {
-    perTarget.set(target.target!, await planWithFindings(target, undefined, true));
-    return { code: 0 };
-  });
+  const fleet = await overFleetQuietly(ctx, options, (target) => planWithFindings(target, undefined, true));
   if (!fleet) return undefined;
   if (fleet.failed.length) throw new ConfigError(`lint over the fleet: ${fleet.failed.map((f) => `${f.target}: ${f.error}`).join('; ')}`);
   const byKey = new Map<string, ReportedFinding>();
   let pending = 0;
-  for (const name of fleet.targets) {
-    for (const plan of perTarget.get(name) ?? []) {
+  for (const { target, value: plans } of fleet.results) {
+    for (const plan of plans) {
       pending += plan.migrations.length;
       for (const f of plan.findings) {
         const key = JSON.stringify([plan.app, f.file, f.line, f.rule, f.message]);
         const seen = byKey.get(key) ?? { ...f, app: plan.app, targets: [] };
-        seen.targets!.push(name);
+        seen.targets!.push(target.target!);
         byKey.set(key, seen);
       }
     }

@@ -34,15 +34,10 @@ export async function planWithFindings(ctx: CommandContext, to?: string, forLint
  * transaction. Executes none of it and takes no lock on an app table.
  */
 export async function planCommand(ctx: CommandContext, options: { to?: string } & FleetFlags): Promise<number> {
-  const planned = new Map<string, { ctx: CommandContext; plans: PlanWithFindings[] }>();
-  const fleet = await overFleetQuietly(ctx, options, async (target) => {
-    planned.set(target.target!, { ctx: target, plans: await planWithFindings(target, options.to) });
-    return { code: 0 };
-  });
+  const fleet = await overFleetQuietly(ctx, options, (target) => planWithFindings(target, options.to));
   if (fleet) {
-    const all = fleet.targets.filter((name) => planned.has(name)).map((name) => planned.get(name)!);
-    if (ctx.out.json) ctx.out.document({ apps: all.flatMap(({ ctx: t, plans }) => plans.map((p) => ({ target: t.target, ...p }))), ...(fleet.failed.length ? { failed: fleet.failed } : {}) });
-    else for (const { ctx: t, plans } of all) printPlan(t.out, plans);
+    if (ctx.out.json) ctx.out.document({ apps: fleet.results.flatMap(({ target: t, value }) => value.map((p) => ({ target: t.target, ...p }))), ...(fleet.failed.length ? { failed: fleet.failed } : {}) });
+    else for (const { target: t, value } of fleet.results) printPlan(t.out, value);
     for (const f of fleet.failed) ctx.out.error(`${f.target}: ${f.error}`);
     return fleet.failed.length ? 1 : 0;
   }

@@ -75,23 +75,18 @@ function printStatusText(ctx: CommandContext, out: CommandContext['out'], apps: 
  */
 export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<number> {
   const { out } = ctx;
-  const reports = new Map<string, { ctx: CommandContext; report: StatusReport }>();
-  const fleet = await overFleetQuietly(ctx, options, async (target) => {
-    reports.set(target.target!, { ctx: target, report: await readStatus(target, options) });
-    return { code: 0 };
-  });
+  const fleet = await overFleetQuietly(ctx, options, (target) => readStatus(target, options));
   if (fleet) {
-    const all = fleet.targets.filter((name) => reports.has(name)).map((name) => reports.get(name)!);
-    const unready = all.flatMap(({ ctx: t, report }) => report.unready.map((u) => ({ target: t.target, ...u })));
+    const unready = fleet.results.flatMap(({ target: t, value }) => value.unready.map((u) => ({ target: t.target, ...u })));
     if (out.json) {
       out.document({
         ready: unready.length === 0 && fleet.failed.length === 0,
         unready,
-        apps: all.flatMap(({ ctx: t, report }) => report.apps.map((a) => appEntry(a, t.target))),
+        apps: fleet.results.flatMap(({ target: t, value }) => value.apps.map((a) => appEntry(a, t.target))),
         ...(fleet.failed.length ? { failed: fleet.failed } : {}),
       });
     } else {
-      for (const { ctx: t, report } of all) printStatusText(ctx, t.out, report.apps);
+      for (const { target: t, value } of fleet.results) printStatusText(ctx, t.out, value.apps);
       const behind = [...new Set(unready.map((u) => u.target))];
       out.result(behind.length ? `${behind.length} of ${fleet.targets.length} target(s) behind: ${behind.join(', ')}` : `all ${fleet.targets.length} target(s) current`);
       for (const f of fleet.failed) out.result(`  unreadable ${f.target}: ${f.error}`);

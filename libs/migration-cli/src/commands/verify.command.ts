@@ -217,7 +217,7 @@ export async function verifyCommand(ctx: CommandContext, paths: string[], option
   if (!paths.length && !options.since && !options.all) {
     // over a fleet, what is pending differs by target: each target's, one after another (they share
     // the scratch server)
-    const fleet = await overFleetQuietly(ctx, { ...options, parallel: 1 }, async (target) => ({ code: await verifyCommand(target, paths, options) }));
+    const fleet = await overFleetQuietly(ctx, { ...options, parallel: 1 }, (target) => verifyCommand(target, paths, options), (code) => code !== 0);
     if (fleet) {
       if (format === 'text') ctx.out.result(fleet.failed.length ? `${fleet.failed.length} of ${fleet.targets.length} target(s) failed verify: ${fleet.failed.map((f) => f.target).join(', ')}` : `all ${fleet.targets.length} target(s) verified`);
       return fleet.failed.length ? 1 : 0;

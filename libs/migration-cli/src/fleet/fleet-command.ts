@@ -39,18 +39,31 @@ export async function overFleet(ctx: CommandContext, command: string, flags: Fle
 }
 
 /**
- * The same fan-out for a command that only reads (status): every target, bounded by --parallel,
- * none stopping the others; the caller prints the result. Undefined without a fleet.
+ * The same fan-out for a command that only reads (status, plan, lint, verify): every target, bounded
+ * by --parallel, none stopping the others. Each target's value comes back in the fleet's order, for
+ * the caller to print; a target whose read threw, or whose value `failedWhen` says so, is failed.
+ * Undefined without a fleet.
  */
-export async function overFleetQuietly(
+export async function overFleetQuietly<T>(
   ctx: CommandContext,
   flags: FleetFlags,
-  perTarget: (target: CommandContext, fleetTarget: FleetTarget) => Promise<TargetResult>,
-): Promise<{ targets: string[]; failed: { target: string; error: string }[] } | undefined> {
+  read: (target: CommandContext) => Promise<T>,
+  failedWhen: (value: T) => boolean = () => false,
+): Promise<{ targets: string[]; results: { target: CommandContext; value: T }[]; failed: { target: string; error: string }[] } | undefined> {
   const targets = await resolveFleet(ctx, ctx.apps(), flags);
   if (!targets) return undefined;
-  const outcomes = await runOverFleet(targets, { parallel: flags.parallel, continueOnError: true }, (t) => perTarget(ctx.forTarget(t.name, t.connections, t.tenantSchema), t));
-  return { targets: targets.map((t) => t.name), failed: outcomes.filter((o) => o.state === 'failed').map((o) => ({ target: o.target, error: o.error ?? `exit ${o.code}` })) };
+  const values = new Map<string, { target: CommandContext; value: T }>();
+  const outcomes = await runOverFleet(targets, { parallel: flags.parallel, continueOnError: true }, async (t) => {
+    const target = ctx.forTarget(t.name, t.connections, t.tenantSchema);
+    const value = await read(target);
+    values.set(t.name, { target, value });
+    return { code: failedWhen(value) ? 1 : 0 };
+  });
+  return {
+    targets: targets.map((t) => t.name),
+    results: targets.filter((t) => values.has(t.name)).map((t) => values.get(t.name)!),
+    failed: outcomes.filter((o) => o.state === 'failed').map((o) => ({ target: o.target, error: o.error ?? `exit ${o.code}` })),
+  };
 }
 
 function printFleetSummary(ctx: CommandContext, command: string, outcomes: TargetOutcome[], run: { parallel: number; durationMs: number }): void {
