@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { envValue, loadEnv, type ConnectionTarget, type Env } from '@zdm/db';
 import { ConfigError, MigrationEngine, type EngineOptions } from '@zdm/migrator';
-import { createLogger } from '@zdm/observability/logging';
+import { lazyLogger } from '@zdm/observability/logging';
 import { createRedactor } from '@zdm/observability/redaction';
 import type { MigrationMetrics } from '@zdm/observability';
 import { findConfig, loadConfig, whichConfigWins, type LoadedConfig, type ResolvedApp } from './config/load-config';
@@ -48,7 +48,7 @@ export class CommandContext {
     for (const name of EDGE_VARIABLES) envValue(env, name);
     const redactor = createRedactor(env);
     const runId = randomUUID();
-    const logger = createLogger({ env, redactor, stream: streams.stderr, isTTY: streams.isTTY, verbose: global.verbose, bindings: { runId } });
+    const logger = lazyLogger({ env, redactor, stream: streams.stderr, isTTY: streams.isTTY, verbose: global.verbose, bindings: { runId } });
     const out = new Output(streams.stdout, logger, redactor, Boolean(global.json), Boolean(global.verbose));
     const context = new CommandContext(runId, streams, global, config, env, files, out);
     const several = global.config ? undefined : whichConfigWins(dirname(file));
@@ -87,7 +87,7 @@ export class CommandContext {
    */
   forTarget(name: string, targets: Map<string, ConnectionTarget>, tenantSchema?: string, fleetMetrics?: MigrationMetrics): CommandContext {
     const runId = randomUUID();
-    const logger = createLogger({ env: this.env, redactor: this.out.redact, stream: this.streams.stderr, isTTY: this.streams.isTTY, verbose: this.global.verbose, bindings: { runId, target: name } });
+    const logger = lazyLogger({ env: this.env, redactor: this.out.redact, stream: this.streams.stderr, isTTY: this.streams.isTTY, verbose: this.global.verbose, bindings: { runId, target: name } });
     const out = new Output(this.streams.stdout, logger, this.out.redact, this.out.json, this.out.verbose, name);
     const context = new CommandContext(runId, this.streams, { ...this.global, app: [...targets.keys()] }, this.config, this.env, this.envFiles, out);
     context.base = this.base;

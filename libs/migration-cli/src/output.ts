@@ -1,5 +1,5 @@
-import type { Logger } from 'pino';
 import type { Redactor } from '@zdm/observability';
+import type { LineLogger } from '@zdm/observability/logging';
 
 type Fields = { app?: string; migration?: string; [key: string]: unknown };
 
@@ -11,7 +11,7 @@ type Fields = { app?: string; migration?: string; [key: string]: unknown };
 export class Output {
   constructor(
     private readonly stdout: NodeJS.WritableStream,
-    private readonly logger: Logger,
+    private readonly logger: LineLogger,
     readonly redact: Redactor,
     readonly json: boolean,
     readonly verbose: boolean,

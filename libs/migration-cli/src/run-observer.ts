@@ -27,7 +27,8 @@ export interface ObserverOptions {
  */
 export class RunObserver {
   private readonly alerter: Alerter;
-  private readonly metrics: MigrationMetrics;
+  /** None when nothing would publish them: a run with no PUSHGATEWAY_URL and no --metrics-file loads no prom-client. */
+  private readonly metrics?: MigrationMetrics;
   private readonly pending: Promise<unknown>[] = [];
   private readonly rows: RunReport['migrations'] = [];
   private readonly backups: NonNullable<RunReport['backups']> = [];
@@ -42,8 +43,8 @@ export class RunObserver {
     this.alerter = createAlerter(ctx.env, { redactor: ctx.out.redact, log: (line) => ctx.out.warn(line) });
     // a fleet's targets count into one registry, published once for the fleet, unless each target
     // is asked to carry its own `target` label (--metrics-target-label)
-    this.metrics = ctx.fleetMetrics ?? createMetrics();
-    if (ctx.target !== undefined && !ctx.fleetMetrics) this.metrics.registry.setDefaultLabels({ target: ctx.target });
+    this.metrics = ctx.fleetMetrics ?? (publishesMetrics(ctx, options.metricsFile) ? createMetrics() : undefined);
+    if (ctx.target !== undefined && !ctx.fleetMetrics) this.metrics?.registry.setDefaultLabels({ target: ctx.target });
   }
 
   private alert(event: Omit<AlertEvent, 'env' | 'host' | 'gitSha' | 'ciRunUrl' | 'runId'>): void {
@@ -56,24 +57,24 @@ export class RunObserver {
   readonly onEvent = (event: EngineEvent): void => {
     switch (event.type) {
       case 'lock.acquired':
-        this.metrics.lockWaited(event.waitedMs / 1000);
-        this.metrics.phaseTook('run_lock', event.waitedMs / 1000);
+        this.metrics?.lockWaited(event.waitedMs / 1000);
+        this.metrics?.phaseTook('run_lock', event.waitedMs / 1000);
         break;
       case 'backup.finished':
-        this.metrics.phaseTook('backup', event.durationMs / 1000);
+        this.metrics?.phaseTook('backup', event.durationMs / 1000);
         this.backups.push({ app: event.app, migration: event.migration, path: event.path, durationMs: event.durationMs, tables: event.tables });
         break;
       case 'migration.finished':
-        this.metrics.migrationFinished(event.app, 'succeeded', event.durationMs / 1000, event.direction);
-        this.metrics.phaseTook(event.direction, event.durationMs / 1000);
-        this.metrics.lockRetried(event.app, event.retries);
-        if (event.lockWaitMs) this.metrics.lockWaited(event.lockWaitMs / 1000, 'table_lock');
+        this.metrics?.migrationFinished(event.app, 'succeeded', event.durationMs / 1000, event.direction);
+        this.metrics?.phaseTook(event.direction, event.durationMs / 1000);
+        this.metrics?.lockRetried(event.app, event.retries);
+        if (event.lockWaitMs) this.metrics?.lockWaited(event.lockWaitMs / 1000, 'table_lock');
         this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: event.direction === 'up' ? 'applied' : 'reverted', durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs });
         break;
       case 'migration.failed': {
-        this.metrics.migrationFinished(event.app, 'failed', event.durationMs / 1000, event.direction);
-        this.metrics.phaseTook(event.direction, event.durationMs / 1000);
-        this.metrics.lockRetried(event.app, event.retries);
+        this.metrics?.migrationFinished(event.app, 'failed', event.durationMs / 1000, event.direction);
+        this.metrics?.phaseTook(event.direction, event.durationMs / 1000);
+        this.metrics?.lockRetried(event.app, event.retries);
         this.rows.push({ app: event.app, migration: event.migration, direction: event.direction, status: 'failed', durationMs: event.durationMs, retries: event.retries, lockWaitMs: event.lockWaitMs, error: event.error });
         const lockTimeout = event.code === '55P03' || event.code === '40P01';
         this.alert({
@@ -115,12 +116,12 @@ export class RunObserver {
 
   /** A backfill's batch: counted in backfill_rows_total and backfill_batch_duration_seconds. */
   backfillBatch(job: string, rows: number, seconds: number): void {
-    this.metrics.backfillBatch(job, rows, seconds);
+    this.metrics?.backfillBatch(job, rows, seconds);
   }
 
   /** A backfill's progress: rows still to do (an estimate) and the ETA, as gauges. */
   backfillProgress(job: string, rowsRemaining: number | null, etaSeconds: number | null): void {
-    this.metrics.backfillProgress(job, rowsRemaining, etaSeconds);
+    this.metrics?.backfillProgress(job, rowsRemaining, etaSeconds);
   }
 
   /** A backfill that failed after its batch retries. */
@@ -144,12 +145,12 @@ export class RunObserver {
       ...(this.backups.length ? { backups: this.backups } : {}),
     };
     // over a shared fleet registry, the fleet says when every target succeeded
-    if (this.options.command === 'up' && summary.status === 'ok' && !this.ctx.fleetMetrics) for (const app of this.ctx.apps()) this.metrics.runSucceeded(app.name);
+    if (this.options.command === 'up' && summary.status === 'ok' && !this.ctx.fleetMetrics) for (const app of this.ctx.apps()) this.metrics?.runSucceeded(app.name);
     const work: Promise<unknown>[] = [...this.pending];
     if (this.options.reportFile) work.push(writeRunReport(perTarget(this.options.reportFile, this.ctx.target), report, this.ctx.out.redact));
     work.push(appendGithubSummary(this.ctx.env, report, this.ctx.out.redact));
     // a fleet's shared registry is published once, by the fleet
-    if (!this.ctx.fleetMetrics) work.push(publishMetrics(this.ctx, this.settings, this.metrics, this.options.metricsFile && perTarget(this.options.metricsFile, this.ctx.target)));
+    if (this.metrics && !this.ctx.fleetMetrics) work.push(publishMetrics(this.ctx, this.settings, this.metrics, this.options.metricsFile && perTarget(this.options.metricsFile, this.ctx.target)));
     const results = await Promise.allSettled(work);
     for (const r of results) if (r.status === 'rejected') this.ctx.out.warn(`${(r.reason as Error)?.message ?? r.reason}`);
   }
@@ -162,6 +163,11 @@ export function perTarget(file: string, target: string | undefined): string {
   const slash = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
   const safe = target.replace(/[^A-Za-z0-9_.-]/g, '_');
   return dot > slash + 1 ? `${file.slice(0, dot)}.${safe}${file.slice(dot)}` : `${file}.${safe}`;
+}
+
+/** Whether a run's metrics go anywhere: a Pushgateway (PUSHGATEWAY_URL) or a file (--metrics-file). */
+export function publishesMetrics(ctx: CommandContext, metricsFile?: string): boolean {
+  return Boolean(ctx.env.PUSHGATEWAY_URL || metricsFile);
 }
 
 /** Pushes to PUSHGATEWAY_URL (grouped by env, apps and, for a labelled fleet target, the target) and writes the metrics file. */

@@ -5,8 +5,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { BackupTarget } from '@zdm/migration-lint';
 import type { Client } from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ConfigError } from './errors/config.error';
+
+// loaded by the first backup or restore, not with the engine that imports this module
+const copyStreams = () => require('pg-copy-streams') as typeof import('pg-copy-streams');
 
 /** One table's (or columns') copy in a backup. */
 export interface BackedUpTable {
@@ -66,7 +68,7 @@ export async function backUp(client: Client, dir: string, meta: { app: string; m
     const partial = Boolean(atRisk?.length && key?.length);
     const copied = partial ? [...key!, ...atRisk!.filter((c) => !key!.includes(c))] : columns;
     const file = `${name}.csv.gz`;
-    const stream = client.query(copyTo(`COPY (SELECT ${copied.map(quote).join(', ')} FROM ${qualified(name)}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
+    const stream = client.query(copyStreams().to(`COPY (SELECT ${copied.map(quote).join(', ')} FROM ${qualified(name)}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
     await pipeline(stream, createGzip(), createWriteStream(join(folder, file)));
     tables.push({ table: name, columns: copied, ...(partial ? { key: key! } : {}), file, rows: stream.rowCount ?? 0, rule: target.rule });
   }
@@ -107,7 +109,7 @@ export async function restoreBackup(client: Client, folder: string, manifest: Ba
       }
       const temp = `zdm_restore_${restored.length}`;
       await client.query(`create temp table ${temp} on commit drop as select ${t.columns.map(quote).join(', ')} from ${qualified(t.table)} with no data`);
-      await pipeline(createReadStream(join(folder, t.file)), createGunzip(), client.query(copyFrom(`COPY ${temp} FROM STDIN WITH (FORMAT csv, HEADER true)`)));
+      await pipeline(createReadStream(join(folder, t.file)), createGunzip(), client.query(copyStreams().from(`COPY ${temp} FROM STDIN WITH (FORMAT csv, HEADER true)`)));
       const list = t.columns.map(quote).join(', ');
       const result = t.key
         ? await client.query(

@@ -6,7 +6,8 @@ import { InterruptedError } from './errors/interrupted.error';
 import { TransactionControlError } from './errors/transaction-control.error';
 import { SafetyFindingsError } from './errors/safety-findings.error';
 import { RunLockLostError } from './errors/run-lock-lost.error';
-import { backupTargets, lintRun, placeInSource, type BackupTarget, type LintUnit, type NotNullCatalog } from '@zdm/migration-lint';
+import type { BackupTarget, LintUnit, NotNullCatalog } from '@zdm/migration-lint';
+import { linter } from './linter';
 import { basename } from 'node:path';
 import { backUp } from './backup';
 import { readNotNullCatalog } from './not-null-catalog';
@@ -589,12 +590,6 @@ export class MigrationEngine {
     }
   }
 
-  /**
-   * What `up` is about to run, looked at before anything runs: transaction control and CONCURRENTLY
-   * inside a transactional migration are refused outright (exit 2); error-level lint findings are
-   * refused (exit 5) unless `unsafeOk`. The run is linted as one, so a table created earlier in the
-   * same run is no hazard; migrations up to an app's `lintBaseline` are never judged.
-   */
   /** A destructive migration (dropping, truncating or rewriting data) with no --backup-dir where one is required: refused before anything runs. */
   private refuseWithoutBackup(backups: Map<string, BackupTarget[]>, backup: BackupSettings | undefined): void {
     if (!backup?.required || backup.dir) return;
@@ -621,6 +616,12 @@ export class MigrationEngine {
     }
   }
 
+  /**
+   * What `up` is about to run, looked at before anything runs: transaction control and CONCURRENTLY
+   * inside a transactional migration are refused outright (exit 2); error-level lint findings are
+   * refused (exit 5) unless `unsafeOk`. The run is linted as one, so a table created earlier in the
+   * same run is no hazard; migrations up to an app's `lintBaseline` are never judged.
+   */
   private async checkBeforeRun(states: AppState[], pending: Map<string, Entry[]>, unsafeOk: boolean): Promise<Map<string, BackupTarget[]>> {
     const backups = new Map<string, BackupTarget[]>();
     const units: (LintUnit & { app: string; file: string; judged: boolean })[] = [];
@@ -634,14 +635,16 @@ export class MigrationEngine {
           const concurrent = planned.statements.find((st) => st.concurrent);
           if (concurrent) throw new UnsafeTransactionError(s.app.name, m.name, concurrent.sql, s.app.orm);
         }
-        backups.set(m.file, await backupTargets(planned.statements.filter((st) => st.kind === 'write').map((st) => st.sql.trim().replace(/;\s*$/, '')).join(';\n')));
+        backups.set(m.file, await linter().backupTargets(planned.statements.filter((st) => st.kind === 'write').map((st) => st.sql.trim().replace(/;\s*$/, '')).join(';\n')));
         const unit = lintUnitOf(await this.withCatalog(s, planned), s.database.serverVersion, this.options.lint);
         units.push({ app: s.app.name, file: m.file, judged: s.migrations.indexOf(m) > baseline, ...unit });
       }
     }
+    // nothing pending: nothing to lint, and the linter stays unloaded
+    if (!units.length) return backups;
     // each file is one migration of one app: findings carry their file
     const unitOf = new Map(units.map((u) => [u.file, u]));
-    const findings = placeInSource(await lintRun(units)).filter((f) => unitOf.get(f.file ?? '')?.judged).map((f) => ({ ...f, app: unitOf.get(f.file!)!.app }));
+    const findings = linter().placeInSource(await linter().lintRun(units)).filter((f) => unitOf.get(f.file ?? '')?.judged).map((f) => ({ ...f, app: unitOf.get(f.file!)!.app }));
     const errors = findings.filter((f) => f.severity === 'error');
     if (findings.length) this.emit({ type: 'safety.findings', findings, refused: errors.length > 0 && !unsafeOk });
     if (errors.length && !unsafeOk) {

@@ -1,5 +1,5 @@
 import { POOLER_FIX } from '@zdm/db';
-import { nameEnd } from '@zdm/migration-lint';
+import { linter } from './linter';
 import { qualifiedTable } from './adapters/adapter-support';
 import { timerFor, withinTimeLimit } from './time-limit';
 import { InterruptedError } from './errors/interrupted.error';
@@ -491,7 +491,7 @@ export class MigrationExecutor {
         return false;
       }
       const { relationStart } = info.concurrentIndex!;
-      const relationEnd = await nameEnd(sql, relationStart);
+      const relationEnd = await linter().nameEnd(sql, relationStart);
       const relation = sql.slice(relationStart, relationEnd);
       const { rows: same } = await session.query(`select to_regclass($1) = to_regclass($2) as same`, [relation, found.table]);
       if (!same[0]?.same) {

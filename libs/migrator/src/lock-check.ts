@@ -1,4 +1,5 @@
-import { conflicts, type LockMode, type RelationLock } from '@zdm/migration-lint';
+import type { LockMode, RelationLock } from '@zdm/migration-lint';
+import { linter } from './linter';
 import type { Blocker, Queryable } from './types';
 import { toBlocker } from './watchdog';
 
@@ -80,6 +81,7 @@ const LOCKS_SQL = `
  * and a short attempt waits that out.
  */
 export async function sampleLocks(monitor: Queryable, sessionPid: number, planned: PlannedLock[], graceMs: number): Promise<LockSample> {
+  const { conflicts } = linter();
   const { rows } = await monitor.query(LOCKS_SQL, [sessionPid, [...new Set(planned.map((p) => p.oid))]]);
   let holdsWriteBlockingLock = false;
   let relation: string | undefined;

@@ -1,4 +1,5 @@
-import { notNullColumnOfDefinition, notNullTargets, type LintUnit, type NotNullCatalog } from '@zdm/migration-lint';
+import type { LintUnit, NotNullCatalog } from '@zdm/migration-lint';
+import { linter } from './linter';
 import type { ClientBase } from 'pg';
 
 /**
@@ -7,7 +8,7 @@ import type { ClientBase } from 'pg';
  * never a function that opens a relation, so it answers while a table is locked.
  */
 export async function readNotNullCatalog(client: ClientBase, unit: LintUnit): Promise<NotNullCatalog | undefined> {
-  const targets = await notNullTargets(unit);
+  const targets = await linter().notNullTargets(unit);
   if (!targets.length) return undefined;
   const tables = [...new Set(targets.map((t) => t.table))];
   const wanted = (schema: string, table: string) => targets.some((t) => t.table === table && (!t.schema || t.schema === schema));
@@ -26,7 +27,7 @@ export async function readNotNullCatalog(client: ClientBase, unit: LintUnit): Pr
   const known = await Promise.all(
     constraints.rows
       .filter((r) => wanted(r.schema, r.table))
-      .map(async (r) => ({ schema: r.schema, table: r.table, name: r.name, kind: r.kind, validated: r.validated, notNullColumn: await notNullColumnOfDefinition(r.definition) })),
+      .map(async (r) => ({ schema: r.schema, table: r.table, name: r.name, kind: r.kind, validated: r.validated, notNullColumn: await linter().notNullColumnOfDefinition(r.definition) })),
   );
   // on 18 a NOT NULL ... NOT VALID column is attnotnull too, and SET NOT NULL still scans to validate it
   const unvalidated = (r: { schema: string; table: string; column: string }) =>

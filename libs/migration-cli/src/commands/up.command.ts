@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { CommandContext } from '../context';
 import { overFleet, type FleetFlags } from '../fleet/fleet-command';
-import { planCommand } from './plan.command';
 import { onTarget, runMigrations, type RunOptions } from './run-migrations';
 
 export interface UpOptions extends RunOptions, FleetFlags {
@@ -19,6 +18,8 @@ export interface UpOptions extends RunOptions, FleetFlags {
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<number> {
   if (ctx.settings(options.lockWait).dryRun) {
     ctx.out.log('DRY_RUN is set: showing the plan, executing nothing');
+    // the plan and its linter load only for a dry run
+    const { planCommand } = require('./plan.command') as typeof import('./plan.command');
     return planCommand(ctx, options);
   }
   const backup = { dir: options.backup === false ? undefined : options.backupDir && resolve(ctx.streams.cwd, options.backupDir), required: options.backup !== false && ctx.settings().envName === 'production' };

@@ -24,11 +24,12 @@ export async function overFleet(ctx: CommandContext, command: string, flags: Fle
   if (!targets.length) {
     ctx.out.log(`no target selected${flags.shard ? ` in shard ${flags.shard}` : ''}: nothing to do`);
   }
-  // one registry for the whole fleet, published once, unless each target is to be labelled (the
-  // metrics load here, not with the module: status and plan fan out too and publish none)
+  // one registry for the whole fleet, published once, unless each target is to be labelled or
+  // nothing publishes them (the metrics load here, not with the module: status and plan fan out
+  // too and publish none)
   const { createMetrics } = require('@zdm/observability') as typeof import('@zdm/observability');
-  const { publishMetrics } = require('../run-observer') as typeof import('../run-observer');
-  const shared = flags.metricsTargetLabel ? undefined : createMetrics();
+  const { publishMetrics, publishesMetrics } = require('../run-observer') as typeof import('../run-observer');
+  const shared = flags.metricsTargetLabel || !publishesMetrics(ctx, flags.metricsFile) ? undefined : createMetrics();
   const outcomes = await runOverFleet(targets, flags, (t) => perTarget(ctx.forTarget(t.name, t.connections, t.tenantSchema, shared), t));
   if (shared) {
     if (command === 'up' && outcomes.every((o) => o.state === 'done' || o.state === 'current')) for (const app of ctx.apps()) shared.runSucceeded(app.name);

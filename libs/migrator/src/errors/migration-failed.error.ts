@@ -1,4 +1,4 @@
-import { cutOutsideSecrets } from '@zdm/migration-lint';
+import { linter } from '../linter';
 import type { Blocker } from '../types';
 import { MigratorError } from './migrator.error';
 
@@ -33,7 +33,7 @@ export class MigrationFailedError extends MigratorError {
     readonly blockers: Blocker[] = [],
     readonly counts: FailureCounts = { retries: 0, lockWaitMs: 0, attempts: 1 },
   ) {
-    const where = statement ? ` at "${cutOutsideSecrets(statement.replace(/\s+/g, ' '), 200)}"` : '';
+    const where = statement ? ` at "${linter().cutOutsideSecrets(statement.replace(/\s+/g, ' '), 200)}"` : '';
     const code = pg.code ? ` (SQLSTATE ${pg.code})` : '';
     super(`${app}/${migration} ${direction} failed${where}: ${pg.message}${code}${pg.detail ? `; ${pg.detail}` : ''}${reason ? `; ${reason}` : ''}`);
   }

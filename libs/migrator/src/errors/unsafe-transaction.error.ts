@@ -1,4 +1,4 @@
-import { cutOutsideSecrets } from '@zdm/migration-lint';
+import { linter } from '../linter';
 import { MigratorError } from './migrator.error';
 
 /** A transactional migration holds SQL that PostgreSQL refuses inside a transaction. Exit 2. */
@@ -11,6 +11,6 @@ export class UnsafeTransactionError extends MigratorError {
     orm: string,
   ) {
     const fix = orm === 'typeorm' ? 'add `transaction = false` to the migration class' : 'override `isTransactional()` to return false in the migration class';
-    super(`${app}/${migration} runs "${cutOutsideSecrets(statement, 120)}" inside a transaction, which PostgreSQL refuses: ${fix}; nothing was run`);
+    super(`${app}/${migration} runs "${linter().cutOutsideSecrets(statement, 120)}" inside a transaction, which PostgreSQL refuses: ${fix}; nothing was run`);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isConcurrent, lockModes, mustRunOutsideTransaction, nodeOf, nodesOf, parseStatements, transactionControl, type ParsedStatement, type RelationLock } from '@zdm/migration-lint';
+import type { ParsedStatement, RelationLock } from '@zdm/migration-lint';
+import { linter } from '../linter';
 
 export interface StatementInfo {
   /** The statement's own text, trimmed. */
@@ -25,6 +26,7 @@ export interface StatementInfo {
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'DoStmt', 'CallStmt', 'SelectStmt']);
 
 function classify(s: ParsedStatement, pgVersion?: number): Omit<StatementInfo, 'text'> {
+  const { isConcurrent, lockModes, mustRunOutsideTransaction, nodeOf, nodesOf, transactionControl } = linter();
   let readOnly = false;
   switch (s.kind) {
     case 'SelectStmt':
@@ -65,7 +67,7 @@ function classify(s: ParsedStatement, pgVersion?: number): Omit<StatementInfo, '
  */
 export async function analyzeSql(sql: string, pgVersion?: number): Promise<StatementInfo[]> {
   try {
-    return (await parseStatements(sql)).map((s) => ({ text: s.text, ...classify(s, pgVersion) }));
+    return (await linter().parseStatements(sql)).map((s) => ({ text: s.text, ...classify(s, pgVersion) }));
   } catch {
     const concurrent = /\bconcurrently\b/i.test(sql);
     return [{ text: sql.trim(), readOnly: false, concurrent, outsideTransaction: concurrent, ddl: true }];

@@ -1,4 +1,5 @@
-import { conflicts, LOCK_MODES, lockModes, parseStatements, type LockMode, type ParsedStatement } from '@zdm/migration-lint';
+import type { LockMode, ParsedStatement, RelationLock } from '@zdm/migration-lint';
+import { linter } from '../linter';
 import type { Client } from 'pg';
 import { openClient, type DatabaseTarget } from '../control-connection';
 import { pgErrorFields } from '../pg-error';
@@ -7,13 +8,13 @@ import type { BlockedOperation, ConstraintChange, IndexChange, ObservedLock, Obs
 /** What a held mode makes app traffic wait for: a plain SELECT takes ACCESS SHARE, a write ROW EXCLUSIVE. */
 export function blocksOf(mode: LockMode): BlockedOperation[] {
   const blocked: BlockedOperation[] = [];
-  if (conflicts(mode, 'AccessShareLock')) blocked.push('SELECT');
-  if (conflicts(mode, 'RowExclusiveLock')) blocked.push('INSERT/UPDATE/DELETE');
+  if (linter().conflicts(mode, 'AccessShareLock')) blocked.push('SELECT');
+  if (linter().conflicts(mode, 'RowExclusiveLock')) blocked.push('INSERT/UPDATE/DELETE');
   return blocked;
 }
 
-const strength = (mode: LockMode) => LOCK_MODES.indexOf(mode);
-const isLockMode = (mode: string): mode is LockMode => (LOCK_MODES as readonly string[]).includes(mode);
+const strength = (mode: LockMode) => linter().LOCK_MODES.indexOf(mode);
+const isLockMode = (mode: string): mode is LockMode => (linter().LOCK_MODES as readonly string[]).includes(mode);
 
 /** The strongest mode per relation: what a transaction holds once all its statements ran. */
 export function unionOfLocks(locks: ObservedLock[]): ObservedLock[] {
@@ -122,12 +123,12 @@ export class StatementObserver {
 
   /** Observes one statement; `outsideTransaction` for what PostgreSQL refuses inside a transaction block. */
   async observe(sql: string, params: unknown[] | undefined, outsideTransaction: boolean): Promise<ObservedStatement> {
-    const parsed = await parseStatements(sql).catch(() => [] as ParsedStatement[]);
-    const predicted = parsed.flatMap((p) => lockModes(p, this.pgVersion));
+    const parsed = await linter().parseStatements(sql).catch(() => [] as ParsedStatement[]);
+    const predicted = parsed.flatMap((p) => linter().lockModes(p, this.pgVersion));
     return outsideTransaction ? this.observeOutside(sql, params, parsed, predicted) : this.observeInTransaction(sql, params, parsed, predicted);
   }
 
-  private async observeInTransaction(sql: string, params: unknown[] | undefined, parsed: ParsedStatement[], predicted: ReturnType<typeof lockModes>): Promise<ObservedStatement> {
+  private async observeInTransaction(sql: string, params: unknown[] | undefined, parsed: ParsedStatement[], predicted: RelationLock[]): Promise<ObservedStatement> {
     const c = this.client;
     await c.query('begin');
     let error: string | undefined;
@@ -158,7 +159,7 @@ export class StatementObserver {
     return this.result(sql, parsed, predicted, before, after ?? before, locks, scratchMs, 'own transaction', error);
   }
 
-  private async observeOutside(sql: string, params: unknown[] | undefined, parsed: ParsedStatement[], predicted: ReturnType<typeof lockModes>): Promise<ObservedStatement> {
+  private async observeOutside(sql: string, params: unknown[] | undefined, parsed: ParsedStatement[], predicted: RelationLock[]): Promise<ObservedStatement> {
     const before = await snapshot(this.client, false);
     const w = this.watcher;
     // the watcher's snapshot (and its ACCESS SHARE on the tables) is what CONCURRENTLY waits out:
@@ -210,7 +211,7 @@ export class StatementObserver {
   private result(
     sql: string,
     parsed: ParsedStatement[],
-    predicted: ReturnType<typeof lockModes>,
+    predicted: RelationLock[],
     before: Snapshot | undefined,
     after: Snapshot | undefined,
     pgLocks: PgLockRow[],

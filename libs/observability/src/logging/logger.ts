@@ -1,4 +1,4 @@
-import pino, { type Level, type Logger } from 'pino';
+import type { Level, Logger } from 'pino';
 import type { Env } from '../env';
 import type { Redactor } from '../redaction/redactor';
 import { colorEnabled, palette } from './color';
@@ -65,11 +65,11 @@ export function createLogger(options: LoggerOptions): Logger {
             stream.write(redact(prettyLine(line, colors)) + '\n');
           },
   };
-  const envLevel = options.env.LOG_LEVEL?.toLowerCase();
-  const level: Level = envLevel && LEVELS.includes(envLevel) ? (envLevel as Level) : options.verbose ? 'debug' : 'info';
-  return pino(
+  // loaded here, not at the top: a command that logs nothing never loads pino (see lazyLogger)
+  const pino = require('pino') as typeof import('pino');
+  return pino.pino(
     {
-      level,
+      level: logLevel(options),
       // no pid or hostname on every line: the run id identifies the run
       base: Object.fromEntries(Object.entries(options.bindings ?? {}).filter(([, v]) => v !== undefined)),
       timestamp: pino.stdTimeFunctions.isoTime,
@@ -77,4 +77,33 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     destination,
   );
+}
+
+/** The level a logger for these options logs at: LOG_LEVEL when it is a pino level, else debug with --verbose, else info. */
+export function logLevel(options: Pick<LoggerOptions, 'env' | 'verbose'>): Level {
+  const envLevel = options.env.LOG_LEVEL?.toLowerCase();
+  return envLevel && LEVELS.includes(envLevel) ? (envLevel as Level) : options.verbose ? 'debug' : 'info';
+}
+
+/** What a command line logs through: the four levels it uses. */
+export type LineLogger = Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+
+const RANK: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/**
+ * createLogger's logger, made on the first line at or above its level. Loading pino and building
+ * the logger is a tenth of a cold command's start-up; a run with nothing to report (`status` in a
+ * readiness probe, `up` with nothing pending) logs no line and pays none of it.
+ */
+export function lazyLogger(options: LoggerOptions): LineLogger {
+  let logger: Logger | undefined;
+  const threshold = RANK[logLevel(options)] ?? RANK.info;
+  const at =
+    (level: 'info' | 'warn' | 'error' | 'debug') =>
+    (...args: unknown[]): void => {
+      if (RANK[level] < threshold) return;
+      logger ??= createLogger(options);
+      (logger[level] as (...a: unknown[]) => void)(...args);
+    };
+  return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } as LineLogger;
 }

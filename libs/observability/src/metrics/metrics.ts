@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type MigrationOutcome = 'succeeded' | 'failed';
 /** The run lock (waiting for another run) or a table lock (lock-timeout retries inside a migration). */
@@ -34,6 +34,8 @@ export class MigrationMetrics {
   private readonly backfillEta: Gauge<'job'>;
 
   constructor(options: MigrationMetricsOptions = {}) {
+    // loaded with the first registry, not with the package: a command that publishes no metrics never loads prom-client
+    const { Counter, Gauge, Histogram, Registry } = require('prom-client') as typeof import('prom-client');
     const registers = [(this.registry = options.registry ?? new Registry())];
     this.migrations = new Counter({ name: 'migrations_total', help: 'Migrations run, by app, outcome and direction', labelNames: ['app', 'status', 'direction'], registers });
     this.failures = new Counter({ name: 'migrations_failed_total', help: 'Migrations that failed, by app and direction', labelNames: ['app', 'direction'], registers });

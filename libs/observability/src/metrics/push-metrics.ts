@@ -1,4 +1,3 @@
-import { Pushgateway } from 'prom-client';
 import { createRedactor } from '../redaction/redactor';
 import type { MigrationMetrics } from './metrics';
 
@@ -27,6 +26,7 @@ export async function pushMetrics(metrics: MigrationMetrics, pushgatewayUrl: str
   let timer: NodeJS.Timeout | undefined;
   try {
     // prom-client's timeout is the socket's idle time; the race bounds the whole push
+    const { Pushgateway } = require('prom-client') as typeof import('prom-client');
     const gateway = new Pushgateway(pushgatewayUrl, { timeout: timeoutMs }, metrics.registry);
     const deadline = new Promise<never>((_, fail) => {
       timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
