@@ -55,6 +55,11 @@ export async function openClient(target: DatabaseTarget, applicationName: string
   return client;
 }
 
+/** The pooler check's own short-lived second connection (see assertSessionPinned). */
+export function openPoolerCheck(target: DatabaseTarget): Promise<Client> {
+  return openClient(target, 'zdm-pooler-check');
+}
+
 /**
  * Refuses a transaction- or statement-mode pooler (PgBouncer): there, two statements of one
  * client may run on different server sessions, so session settings and advisory locks silently
@@ -62,8 +67,8 @@ export async function openClient(target: DatabaseTarget, applicationName: string
  * second short-lived connection of its own to the same URL, needs no other traffic, and leaves no
  * session state on any server connection (see sessionPoolingReason in @zdm/db).
  */
-export async function assertSessionPinned(client: Client, target: DatabaseTarget): Promise<void> {
-  const reason = await sessionPoolingReason(client, () => openClient(target, 'zdm-pooler-check'));
+export async function assertSessionPinned(client: Client, target: DatabaseTarget, second: () => Promise<Client> = () => openPoolerCheck(target)): Promise<void> {
+  const reason = await sessionPoolingReason(client, second);
   if (reason) {
     throw new PoolerError(`${databaseKey(target)} is behind a transaction-mode pooler (PgBouncer): ${reason}; ${POOLER_FIX}. Use that URL for migrations`);
   }

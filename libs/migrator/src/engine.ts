@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { assertSessionPinned, connectionError, databaseKey, openClient, type DatabaseTarget } from './control-connection';
+import { assertSessionPinned, connectionError, databaseKey, openClient, openPoolerCheck, type DatabaseTarget } from './control-connection';
 import { ChangedMigrationError } from './errors/changed-migration.error';
 import { ConfigError } from './errors/config.error';
 import { InterruptedError } from './errors/interrupted.error';
@@ -206,15 +206,22 @@ export class MigrationEngine {
     const targets = new Map<string, DatabaseTarget>();
     for (const app of this.options.apps) targets.set(databaseKey(app.target), app.target);
     // a fixed order (host, port, database), so two runs over the same databases never deadlock
-    const ordered = [...targets.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const ordered = [...targets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [key, target] of ordered) {
-      const control = await openClient(target, `zdm-migrate ${this.options.runId.slice(0, 8)}`);
+      // the pooler check's second connection opens beside the first: two authentications at once
+      const second = openPoolerCheck(target);
+      second.catch(() => undefined);
+      const control = await openClient(target, `zdm-migrate ${this.options.runId.slice(0, 8)}`).catch((error: unknown) => {
+        void second.then((c) => c.end(), () => undefined);
+        throw error;
+      });
       const monitor = new MonitorConnection(target, `zdm-migrate ${this.options.runId.slice(0, 8)} watchdog`);
-      const { rows } = await control.query<{ num: string }>(`select current_setting('server_version_num') as num`);
-      const serverVersion = Math.floor(Number(rows[0].num) / 10_000);
-      const database: Database = { target, control, monitor, serverVersion, runLog: new RunLog(control, target.schema), locked: false };
+      const database: Database = { target, control, monitor, serverVersion: 0, runLog: new RunLog(control, target.schema), locked: false };
       this.databases.set(key, database);
-      await assertSessionPinned(control, target);
+      // the check closes the second connection, whatever it finds
+      await assertSessionPinned(control, target, () => second);
+      const { rows } = await control.query<{ num: string }>(`select current_setting('server_version_num') as num`);
+      database.serverVersion = Math.floor(Number(rows[0].num) / 10_000);
     }
     if (!lock) return true;
     for (const [key] of ordered) {

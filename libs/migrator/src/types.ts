@@ -109,7 +109,7 @@ export interface OrmAdapter {
   /** Loads one migration module. */
   load(file: MigrationFile): LoadedMigration;
   /** The ORM's order of two migrations, by their history names (TypeORM: the class name's timestamp). */
-  compare(a: { name: string; historyName: string }, b: { name: string; historyName: string }): number;
+  compare(a: MigrationFile & { historyName: string }, b: MigrationFile & { historyName: string }): number;
   /** The order timestamp the ORM reads from a history name, for ORMs that have one (TypeORM: the class name's last 13 digits). */
   ormTimestampOf?(historyName: string): number;
   /** What the ORM writes as the history name of a migration it has not loaded, when that follows from the file alone. */

@@ -83,9 +83,14 @@ export class MikroOrmAdapter implements OrmAdapter {
     return migrationFiles(this.options.files);
   }
 
-  /** MikroORM runs migrations in file name order. */
-  compare(a: { name: string }, b: { name: string }): number {
-    return a.name.localeCompare(b.name);
+  /**
+   * MikroORM runs migrations in the order of its glob's paths sorted by code unit (`Array#sort`
+   * with no comparator): `abc1.ts` before `abc_1.ts` before `abcd.ts`. Not localeCompare, which
+   * orders punctuation first (and whose first call loads ICU's collation, a tenth of a cold start).
+   */
+  compare(a: MigrationFile, b: MigrationFile): number {
+    const [x, y] = [a.file, b.file];
+    return x < y ? -1 : x > y ? 1 : 0;
   }
 
   /** MikroORM's history holds the file name. */
