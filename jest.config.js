@@ -27,6 +27,7 @@ module.exports = {
     '^@zdm/observability/alert-variables$': '<rootDir>/libs/observability/src/alerts/channels',
     '^@zdm/migrator/module-loader$': '<rootDir>/libs/migrator/src/module-loader',
     '^@zdm/migrator/config-error$': '<rootDir>/libs/migrator/src/errors/config.error',
+    '^@zdm/migrator/backup$': '<rootDir>/libs/migrator/src/backup',
     '^@zdm/db/env$': '<rootDir>/libs/db/src/env',
     '^@zdm/(db|migrator|migration-cli|migration-lint|backfill|observability)$': '<rootDir>/libs/$1/src',
   },

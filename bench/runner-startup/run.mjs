@@ -23,7 +23,8 @@ const subjects = {
   'typeorm migration:show (compiled JS)': [bin('typeorm'), 'migration:show', '-d', 'apps/payments/dist/src/data-source.js'],
   'mikro-orm migration:pending (compiled JS)': [bin('mikro-orm'), 'migration:pending', '--config', 'apps/ledger/dist/src/mikro-orm.config.js'],
   'node -e 0': [node, '-e', '0'],
-  'node + the CLI loaded (require, nothing run)': [node, '-e', `require(${JSON.stringify(join(ROOT, 'libs/migration-cli/dist/cli.js'))})`],
+  // with the compile cache on, as main.js turns it on before anything else loads
+  'node + the CLI loaded (require, nothing run)': [node, '-e', `require('node:module').enableCompileCache();require(${JSON.stringify(join(ROOT, 'libs/migration-cli/dist/cli.js'))})`],
   'node + pg connect + select 1': [node, '-e', `const {Client}=require('${join(ROOT, 'node_modules/pg')}');const c=new Client({connectionString:process.env.DATABASE_URL});c.connect().then(()=>c.query('select 1')).then(()=>c.end())`],
 };
 const results = {};

@@ -8,8 +8,11 @@ import { SafetyFindingsError } from './errors/safety-findings.error';
 import { RunLockLostError } from './errors/run-lock-lost.error';
 import type { BackupTarget, LintUnit, NotNullCatalog } from '@zdm/migration-lint';
 import { linter } from './linter';
+
+// loaded by the first migration to run or back up: a run with nothing to do loads neither
+const executor = () => require('./executor') as typeof import('./executor');
+const backups = () => require('./backup') as typeof import('./backup');
 import { basename } from 'node:path';
-import { backUp } from './backup';
 import { readNotNullCatalog } from './not-null-catalog';
 import type { ReleaseApp } from './readiness';
 import { lintUnitOf, type LintSettings } from './lint-unit';
@@ -17,7 +20,7 @@ import { MigrationFailedError } from './errors/migration-failed.error';
 import { MigratorError } from './errors/migrator.error';
 import { UnexpectedError } from './errors/unexpected.error';
 import { UnsafeTransactionError } from './errors/unsafe-transaction.error';
-import { MigrationExecutor, type ExecutionSettings } from './executor';
+import type { ExecutionSettings } from './executor';
 import { MonitorConnection } from './monitor-connection';
 import { withinTimeLimit } from './time-limit';
 import { checkTimestampedNames } from './naming';
@@ -283,8 +286,7 @@ export class MigrationEngine {
     }
     const state: AppState = { app, database, migrations, applied: new Map(), history };
     this.states.set(app.name, state);
-    const exists = await database.control.query('select to_regclass($1) is not null as present', [app.adapter.historyTable]);
-    if (prepareHistory && !exists.rows[0].present) {
+    if (prepareHistory && !(await database.control.query('select to_regclass($1) is not null as present', [app.adapter.historyTable])).rows[0].present) {
       await this.sessionOf(state);
       await app.adapter.ensureHistoryTable(this.directSink);
     }
@@ -613,7 +615,7 @@ export class MigrationEngine {
     if (!targets.length || !dir) return undefined;
     const client = await openClient(s.app.target, `zdm-migrate backup ${s.app.name}`);
     try {
-      const backup = await backUp(client, dir, { app: s.app.name, migration: m.name, runId: this.options.runId }, targets);
+      const backup = await backups().backUp(client, dir, { app: s.app.name, migration: m.name, runId: this.options.runId }, targets);
       const record = { path: backup.path, durationMs: backup.durationMs, tables: backup.tables.map(({ table, rows, file }) => ({ table, rows, file })) };
       this.emit({ type: 'backup.finished', app: s.app.name, migration: m.name, ...record });
       // kept in the run log with the migration's up: where to restore from, long after the report is gone
@@ -700,7 +702,7 @@ export class MigrationEngine {
     const started = performance.now();
     const redact = this.options.redact ?? ((text: string) => text);
     try {
-      const { retries, lockWaitMs } = await new MigrationExecutor(
+      const { retries, lockWaitMs } = await new (executor().MigrationExecutor)(
         {
           app: s.app.name,
           session,

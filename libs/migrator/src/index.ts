@@ -18,7 +18,8 @@ export * from './errors/run-lock-lost.error';
 export * from './monitor-connection';
 export * from './retry';
 export * from './lint-unit';
-export * from './executor';
+// the executor loads with the first migration to run (see engine.ts): its types only
+export type { ExecutionContext, ExecutionResult, ExecutionSettings } from './executor';
 export * from './module-loader';
 export * from './naming';
 export * from './run-log';
@@ -34,4 +35,5 @@ export * from './trace/target-catalog';
 export * from './trace/estimate';
 export * from './trace/trace';
 export * from './schema-snapshot';
-export * from './backup';
+// backups and restores: @zdm/migrator/backup (COPY streams and gzip load only there)
+export type { BackedUpTable, BackupManifest, MigrationBackup } from './backup';

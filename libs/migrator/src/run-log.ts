@@ -63,14 +63,28 @@ export class RunLog {
     this.table = qualifiedTable('migration_runs', schema);
   }
 
+  /** Known to exist: seen, or made by ensure() (a run never drops it). */
+  private present = false;
+
   async exists(): Promise<boolean> {
+    if (this.present) return true;
     const { rows } = await this.client.query('select to_regclass($1) is not null as present', [this.table]);
-    return rows[0].present;
+    return (this.present = rows[0].present);
   }
 
   /** Creates the table, or upgrades one an older release made; callers hold the run lock, so they never race. */
   async ensure(): Promise<void> {
-    if (await this.exists()) return this.upgrade();
+    const { rows } = await this.client.query(`select to_regclass($1) is not null as present, obj_description(to_regclass($1), 'pg_class') as comment`, [this.table]);
+    if (rows[0].present) {
+      await this.upgrade(rows[0].comment);
+      this.present = true;
+      return;
+    }
+    await this.createTable();
+    this.present = true;
+  }
+
+  private async createTable(): Promise<void> {
     await this.client.query(`
       create table ${this.table} (
         id bigint generated always as identity primary key,
@@ -100,9 +114,8 @@ export class RunLog {
       comment on table ${this.table} is 'zdm run log v${RUN_LOG_VERSION}'`);
   }
 
-  private async upgrade(): Promise<void> {
-    const { rows } = await this.client.query(`select obj_description(to_regclass($1), 'pg_class') as comment`, [this.table]);
-    const version = Number(/ v(\d+)$/.exec(rows[0]?.comment ?? '')?.[1] ?? 1);
+  private async upgrade(comment: string | null): Promise<void> {
+    const version = Number(/ v(\d+)$/.exec(comment ?? '')?.[1] ?? 1);
     if (version >= RUN_LOG_VERSION) return;
     // v2: runs killed while running are marked `abandoned` by the next run;
     // v3: `accept` rows (an edited migration's checksum accepted) and who asked for them;
@@ -126,10 +139,6 @@ export class RunLog {
     }
   }
 
-  /**
-   * Marks the runs left `running` by a process that died (kill -9, a lost node) as `abandoned`,
-   * with the time. Called by the holder of the run lock: no other run can be running then.
-   */
   /** Whether a run is reverting right now (a down or revert holds the lock): what it leaves applied is not settled. */
   async revertInProgress(): Promise<boolean> {
     if (!(await this.exists())) return false;
@@ -137,6 +146,10 @@ export class RunLog {
     return rows.length > 0;
   }
 
+  /**
+   * Marks the runs left `running` by a process that died (kill -9, a lost node) as `abandoned`,
+   * with the time. Called by the holder of the run lock: no other run can be running then.
+   */
   async markAbandoned(): Promise<{ app: string; migration: string; runId: string }[]> {
     const { rows } = await this.client.query(
       `update ${this.table} set status = 'abandoned', finished_at = now(),

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { ConfigError, openClient, readBackupManifest, restoreBackup } from '@zdm/migrator';
+import { ConfigError, openClient } from '@zdm/migrator';
+import { readBackupManifest, restoreBackup } from '@zdm/migrator/backup';
 import type { CommandContext } from '../context';
 
 /** Puts a backup's data back into its app's database: `migrate restore <backup folder>`. */

@@ -1,5 +1,5 @@
-import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, globSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, matchesGlob, resolve } from 'node:path';
 // the light entry points: a config load (every command, and the config file's own import of
 // defineConfig) pulls in no engine, no pg
 import { ConfigError } from '@zdm/migrator/config-error';
@@ -146,13 +146,37 @@ function describeIssue(issue: v.BaseIssue<unknown>, raw: unknown): string {
   return `${where}: ${issue.message}`;
 }
 
+const GLOB_MAGIC = /[*?[\]{}()!]/;
+
+/**
+ * The files an absolute glob matches. A glob whose wildcards are all in its last segment
+ * (`migrations/*.ts`, the common case) lists that one folder and matches the names with Node's own
+ * `path.matchesGlob`, the same matcher as `fs.globSync`, at half its cost; any other glob goes to
+ * `fs.globSync`.
+ */
+function globFiles(pattern: string): string[] {
+  const folder = dirname(pattern);
+  if (GLOB_MAGIC.test(folder)) return globSync(pattern);
+  const last = basename(pattern);
+  if (!GLOB_MAGIC.test(last)) return existsSync(pattern) ? [pattern] : [];
+  let names: string[];
+  try {
+    names = readdirSync(folder, { withFileTypes: true })
+      .filter((d) => !d.isDirectory())
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => matchesGlob(name, last)).map((name) => join(folder, name));
+}
+
 /** Files matched by globs or folders (a folder means every .ts/.js file in it but .d.ts). */
 function expand(patterns: string | string[], rootDir: string, key: string, required: boolean): string[] {
   const files: string[] = [];
   for (const pattern of ([] as string[]).concat(patterns)) {
     const absolute = isAbsolute(pattern) ? pattern : join(rootDir, pattern);
     const isFolder = existsSync(absolute) && statSync(absolute).isDirectory();
-    const matched = globSync(isFolder ? join(absolute, '*.{ts,js}') : absolute).filter((f) => !f.endsWith('.d.ts') && !/\.(spec|test)\.[jt]s$/.test(f));
+    const matched = globFiles(isFolder ? join(absolute, '*.{ts,js}') : absolute).filter((f) => !f.endsWith('.d.ts') && !/\.(spec|test)\.[jt]s$/.test(f));
     if (!matched.length && required && !isFolder) throw new ConfigError(`${key}: "${pattern}" matches no file (relative to ${rootDir})`);
     files.push(...matched.map((f) => resolve(f)));
   }
