@@ -1,10 +1,12 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { columnType, historyNames, indexState, tableExists } from '../support/catalog';
 import { ROOT, runMigrate, startMigrate } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { scratchProject } from '../support/scratch-project';
+import { waitFor } from '../support/sessions';
 
 describe('the runner under concurrency, failure and edits', () => {
   let db: TestDatabase;
@@ -45,6 +47,46 @@ describe('the runner under concurrency, failure and edits', () => {
     }
     // with something pending, a waiter still waits for the lock: nothing runs without it
   });
+
+  it("waiting pods loaded the pending migrations' ORM and compiler while the holder applied the same release", async () => {
+    // release N-1 applied; N adds one migration to each app
+    for (const [app, to] of [
+      ['payments', '202401150900__create_chargebacks'],
+      ['ledger', '202401150930__create_ledger_accounts_and_entries'],
+    ]) {
+      expect((await runMigrate(['up', '--app', app, '--to', to], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'zdm-waiters-'));
+    const probe = join(dir, 'probe.cjs');
+    writeFileSync(
+      probe,
+      `process.on('exit', () => require('node:fs').writeFileSync(require('node:path').join(${JSON.stringify(dir)}, 'loaded-' + process.pid + '.json'), JSON.stringify(Object.keys(require.cache).filter((f) => /node_modules\\/(typeorm|@mikro-orm|@swc)\\//.test(f)).length)));\n`,
+    );
+    // an app transaction keeps the holder's first migration retrying on its lock timeout
+    const app = new Client({ connectionString: db.url });
+    await app.connect();
+    try {
+      await app.query('begin');
+      await app.query('lock table chargebacks in access share mode');
+      const holder = startMigrate(['up'], { env: { DATABASE_URL: db.url } });
+      await waitFor(async () => (await db.query(`select 1 from pg_locks where locktype = 'advisory' and classid = ${0x7a646d} and objid = ${0x72756e} and granted`)).length > 0);
+      const waiters = Array.from({ length: 4 }, () => runMigrate(['up', '--json', '--lock-wait', '60s'], { env: { DATABASE_URL: db.url, NODE_OPTIONS: `--require ${probe}` }, timeoutMs: 90_000 }));
+      await new Promise((done) => setTimeout(done, 1500));
+      await app.query('rollback');
+      expect((await holder.done).code).toBe(0);
+      const results = await Promise.all(waiters);
+      expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+      for (const r of results) expect(r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type)).toContain('lock.unneeded');
+      // none of the waiters loaded an ORM or the TypeScript compiler
+      const loaded = readdirSync(dir).filter((f) => f.startsWith('loaded-')).map((f) => Number(readFileSync(join(dir, f), 'utf8')));
+      expect(loaded).toEqual([0, 0, 0, 0]);
+      const [{ ups }] = await db.query<{ ups: string }>(`select count(*) as ups from migration_runs where direction = 'up' and status = 'succeeded'`);
+      expect(Number(ups)).toBe(4);
+    } finally {
+      await app.end();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('a reader that closes the output pipe does not stop the run: every migration applied, exit 0', async () => {
     const run = startMigrate(['up', '--json'], { env: { DATABASE_URL: db.url } });

@@ -9,9 +9,7 @@ import { RunLockLostError } from './errors/run-lock-lost.error';
 import type { BackupTarget, LintUnit, NotNullCatalog } from '@zdm/migration-lint';
 import { linter } from './linter';
 
-// loaded by the first migration to run or back up: a run with nothing to do loads neither
-const executor = () => require('./executor') as typeof import('./executor');
-const backups = () => require('./backup') as typeof import('./backup');
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { readNotNullCatalog } from './not-null-catalog';
 import type { ReleaseApp } from './readiness';
@@ -29,6 +27,10 @@ import { acquireRunLock, releaseRunLock } from './run-lock';
 import { RunLog, type MigrationHistory, type RunEntryStart } from './run-log';
 import { analyzeSql } from './sql/analyze';
 import type { Direction, EngineEvent, EventListener, LoadedMigration, MigrationFile, MigrationOutcome, MigrationSession, OrmAdapter, OrmName, StatementSink } from './types';
+
+// loaded by the first migration to run or back up: a run with nothing to do loads neither
+const executor = () => require('./executor') as typeof import('./executor');
+const backups = () => require('./backup') as typeof import('./backup');
 
 export interface EngineApp {
   name: string;
@@ -184,6 +186,8 @@ export class MigrationEngine {
   private readonly states = new Map<string, AppState>();
   /** Every adapter that connected, closed on the way out even when its app failed to load. */
   private readonly opened = new Set<OrmAdapter>();
+  private readonly files = new Map<OrmAdapter, MigrationFile[]>();
+  private releaseHash?: string;
   private signal?: 'SIGINT' | 'SIGTERM';
   /** The database whose run-lock connection went away mid-run: the run stops at once. */
   private lockLost?: string;
@@ -214,7 +218,8 @@ export class MigrationEngine {
       // the pooler check's second connection opens beside the first: two authentications at once
       const second = openPoolerCheck(target);
       second.catch(() => undefined);
-      const control = await openClient(target, `zdm-migrate ${this.options.runId.slice(0, 8)}`).catch((error: unknown) => {
+      // the release in the name: a waiter reads it from pg_stat_activity, without the lock (see acquireRunLock)
+      const control = await openClient(target, `zdm-migrate ${this.options.runId.slice(0, 8)} release ${this.releaseId()}`).catch((error: unknown) => {
         void second.then((c) => c.end(), () => undefined);
         throw error;
       });
@@ -237,6 +242,7 @@ export class MigrationEngine {
         onWaiting: (holder, waited) => this.emit({ type: 'lock.waiting', database: key, holder, waitedMs: waited }),
         redact: this.options.redact,
         scope: this.options.runLockScope,
+        release: this.releaseId(),
         unneeded,
       });
       if (this.signal) throw new InterruptedError(this.signal);
@@ -299,7 +305,7 @@ export class MigrationEngine {
    * is not loaded: its history name and transaction mode come from the log.
    */
   private entries(adapter: OrmAdapter, history: Map<string, MigrationHistory>): Entry[] {
-    const files = adapter.files();
+    const files = this.filesOf(adapter);
     const known = files.map((f) => {
       const h = history.get(f.name);
       const historyName = h?.checksum === f.checksum ? (h.historyName ?? adapter.historyNameOf(f)) : undefined;
@@ -312,6 +318,25 @@ export class MigrationEngine {
           return { ...f, historyName: loaded.historyName, transactional: loaded.transactional, loaded };
         });
     return entries.sort((a, b) => adapter.compare(a, b));
+  }
+
+  /** An app's migration files and their checksums, read once a run. */
+  private filesOf(adapter: OrmAdapter): MigrationFile[] {
+    let files = this.files.get(adapter);
+    if (!files) this.files.set(adapter, (files = adapter.files()));
+    return files;
+  }
+
+  /**
+   * This run's release: a hash of every migration's app, name and checksum (the checksum manifest,
+   * which an image without .git has too). Two runs of one release would apply the same migrations.
+   */
+  private releaseId(): string {
+    this.releaseHash ??= createHash('sha256')
+      .update(this.options.apps.flatMap((app) => this.filesOf(app.adapter).map((f) => `${app.name}\0${f.name}\0${f.checksum}\n`)).sort().join(''))
+      .digest('hex')
+      .slice(0, 12);
+    return this.releaseHash;
   }
 
   private loaded(s: AppState, entry: Entry): LoadedMigration {

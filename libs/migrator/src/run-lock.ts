@@ -38,6 +38,11 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
  * Takes the run lock on the client's database. Waiters poll `pg_try_advisory_lock` and sleep in
  * between: a waiter blocked in `pg_advisory_lock` would hold a snapshot, and CREATE INDEX
  * CONCURRENTLY in the holder's run waits for every older snapshot: a deadlock.
+ *
+ * A holder whose connection names this run's release (see MigrationEngine) applies what this run
+ * would: the waiter only looks at the lock, often, until the holder is gone, and then asks
+ * `unneeded` once. Reading the history meanwhile would load the pending migrations' modules, their
+ * ORM and compiler, in every waiting pod, while the one holder needs the CPU to finish.
  */
 export async function acquireRunLock(
   client: Client,
@@ -50,6 +55,8 @@ export async function acquireRunLock(
     redact?: (text: string) => string;
     /** A schema-per-tenant target's schema: the lock is that schema's, not the database's. */
     scope?: string;
+    /** This run's release, as its connection's application_name carries it. */
+    release?: string;
     /**
      * Asked, without the lock, while another run holds it: true when everything this run would do
      * is done already (the holder runs the same release), so the waiter leaves instead of queueing
@@ -61,14 +68,23 @@ export async function acquireRunLock(
   const key = runLockKey(options.scope);
   const started = Date.now();
   let lastReport = -Infinity;
+  let holderRunsOurRelease = false;
   for (let attempt = 0; ; attempt++) {
-    // after a wait, look first: the holder may have finished everything this run would do, and a
-    // waiter that took the freed lock would only hold up the next one to find nothing to do
-    if (attempt > 0 && (await options.unneeded?.())) return { waitedMs: Date.now() - started, unneeded: true };
-    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', key);
-    if (rows[0].locked) return { waitedMs: Date.now() - started };
+    let holder: Blocker | undefined;
+    if (holderRunsOurRelease) {
+      holder = await lockHolder(client, key);
+      holderRunsOurRelease = runsRelease(holder, options.release);
+    }
+    if (!holderRunsOurRelease) {
+      // after a wait, look first: the holder may have finished everything this run would do, and a
+      // waiter that took the freed lock would only hold up the next one to find nothing to do
+      if (attempt > 0 && (await options.unneeded?.())) return { waitedMs: Date.now() - started, unneeded: true };
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', key);
+      if (rows[0].locked) return { waitedMs: Date.now() - started };
+      holder = await lockHolder(client, key);
+      holderRunsOurRelease = runsRelease(holder, options.release);
+    }
     const waitedMs = Date.now() - started;
-    const holder = await lockHolder(client, key);
     if (waitedMs >= options.waitMs) {
       throw new LockWaitTimeoutError(
         `the run lock on ${options.database} is still held by ${holder ? describeBlockers([holder], options.redact) : 'another run'} after ${Math.round(waitedMs / 1000)} s (--lock-wait): ` +
@@ -80,8 +96,15 @@ export async function acquireRunLock(
       lastReport = Date.now();
     }
     if (options.aborted?.()) return { waitedMs };
-    await sleep(Math.min(150 + Math.random() * 250, Math.max(options.waitMs - waitedMs, 10)));
+    // a look at the lock is one cheap query: behind our own release, look often, to leave soon after it
+    const pause = holderRunsOurRelease ? 40 + Math.random() * 40 : 150 + Math.random() * 250;
+    await sleep(Math.min(pause, Math.max(options.waitMs - waitedMs, 10)));
   }
+}
+
+/** Whether the lock's holder says (in its application_name) it runs this release. */
+function runsRelease(holder: Blocker | undefined, release: string | undefined): boolean {
+  return release !== undefined && holder?.applicationName?.endsWith(` release ${release}`) === true;
 }
 
 async function lockHolder(client: Client, key: [number, number]): Promise<Blocker | undefined> {
