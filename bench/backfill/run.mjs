@@ -137,6 +137,9 @@ for (let run = 1; run <= runs; run++) {
   while ((await admin.query(`select 1 from pg_stat_activity where datname = current_database() and application_name like 'zdm-backfill %'`)).rowCount) await sleep(20);
   const before = await left();
   const floorMs = startFloor();
+  // the same start as the ceiling's: no dirty pages of the plain copy or of the killed run in shared
+  // buffers for the resumed run to write out on their behalf, no checkpoint due halfway
+  await admin.query('checkpoint');
   from = await lsn();
   t0 = performance.now();
   const resumed = await finished(cli(['backfill', 'chargebacks-reported-at', '--json', ...extra], db.url));

@@ -1,7 +1,7 @@
 import type { ClientBase } from 'pg';
 
 /** Bumped when the table changes shape; kept in the table's comment so later releases can upgrade it. */
-export const PROGRESS_TABLE_VERSION = 1;
+export const PROGRESS_TABLE_VERSION = 2;
 const TABLE = 'migration_progress';
 /** Serialises the creation of the table between concurrent first runs. */
 const CREATE_LOCK: [number, number] = [0x7a646d, 0x70726f];
@@ -19,13 +19,28 @@ export interface ProgressRow {
   updatedAt: string;
   lastError: string | null;
   owner: string | null;
+  /**
+   * A batch of this pass that skips locked rows (FOR UPDATE SKIP LOCKED) started after this key:
+   * rows above it may have been skipped, and the pass's recheck starts here. Null when no batch of
+   * the pass skipped anything: the range is done when the pass ends.
+   */
+  skippedAfter: string | null;
 }
 
+const versionOf = (comment: string | null | undefined) => Number(/ v(\d+)$/.exec(comment ?? '')?.[1] ?? 1);
+
 export async function ensureProgressTable(client: ClientBase): Promise<void> {
-  const { rows } = await client.query(`select to_regclass($1) is not null as present`, [TABLE]);
-  if (rows[0].present) return;
+  const look = async () => (await client.query(`select to_regclass($1) is not null as present, obj_description(to_regclass($1), 'pg_class') as comment`, [TABLE])).rows[0];
+  const seen = await look();
+  if (seen.present && versionOf(seen.comment) >= PROGRESS_TABLE_VERSION) return;
   await client.query('select pg_advisory_lock($1, $2)', CREATE_LOCK);
   try {
+    const now = await look();
+    if (now.present) {
+      // v2: skipped_after, where a pass's recheck for skipped rows starts
+      if (versionOf(now.comment) < 2) await client.query(`alter table ${TABLE} add column if not exists skipped_after bigint; comment on table ${TABLE} is 'zdm backfill progress v${PROGRESS_TABLE_VERSION}'`);
+      return;
+    }
     await client.query(`
       create table if not exists ${TABLE} (
         job text not null,
@@ -40,6 +55,7 @@ export async function ensureProgressTable(client: ClientBase): Promise<void> {
         updated_at timestamptz not null default now(),
         last_error text,
         owner text,
+        skipped_after bigint,
         primary key (job, range_id)
       );
       comment on table ${TABLE} is 'zdm backfill progress v${PROGRESS_TABLE_VERSION}'`);
@@ -62,6 +78,7 @@ function toRow(r: Record<string, unknown>): ProgressRow {
     updatedAt: (r.updated_at as Date).toISOString(),
     lastError: (r.last_error as string | null) ?? null,
     owner: (r.owner as string | null) ?? null,
+    skippedAfter: r.skipped_after === null || r.skipped_after === undefined ? null : String(r.skipped_after),
   };
 }
 
@@ -93,10 +110,12 @@ export async function planRanges(client: ClientBase, job: string, min: string, m
   );
 }
 
+/** A new pass over a range (`lastKey` given) starts with nothing skipped. */
 export async function setRangeStatus(client: ClientBase, job: string, rangeId: number, status: ProgressRow['status'], fields: { lastError?: string | null; owner?: string | null; lastKey?: string } = {}): Promise<void> {
   await client.query(
     `update ${TABLE} set status = $3, updated_at = now(), last_error = coalesce($4, case when $3 = 'failed' then last_error else null end),
-            owner = coalesce($5, owner), last_key = coalesce($6::bigint, last_key)
+            owner = coalesce($5, owner), last_key = coalesce($6::bigint, last_key),
+            skipped_after = case when $6::bigint is null then skipped_after end
       where job = $1 and range_id = $2`,
     [job, rangeId, status, fields.lastError ?? null, fields.owner ?? null, fields.lastKey ?? null],
   );
