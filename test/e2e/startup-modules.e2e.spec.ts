@@ -20,6 +20,7 @@ const PROBE = `process.on('exit', () => {
     typeorm: loaded('/node_modules/typeorm/'),
     mikroOrm: loaded('/node_modules/@mikro-orm/'),
     commander: loaded('/node_modules/commander/'),
+    swc: loaded('/node_modules/@swc/'),
   }));
 });\n`;
 
@@ -43,7 +44,7 @@ describe('start-up: a run with nothing to do loads only what it uses', () => {
     await db.drop();
   });
 
-  const NOTHING_TO_DO = { pino: false, 'prom-client': false, linter: false, 'pg-copy-streams': false, typeorm: false, mikroOrm: false, commander: true };
+  const NOTHING_TO_DO = { pino: false, 'prom-client': false, linter: false, 'pg-copy-streams': false, typeorm: false, mikroOrm: false, commander: true, swc: false };
 
   it('up with nothing pending loaded the logger, prom-client, the linter or the COPY streams', async () => {
     const result = await run(['up']);
@@ -57,6 +58,13 @@ describe('start-up: a run with nothing to do loads only what it uses', () => {
     const result = await run(['status', '--exit-code']);
     expect(result.code).toBe(0);
     expect(result.loaded).toEqual(NOTHING_TO_DO);
+  });
+
+  it('a backfill loaded swc to read a job file of plain TypeScript (types only): Node strips the types itself', async () => {
+    const result = await run(['backfill', 'chargebacks-reported-at']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/chargebacks-reported-at: done/);
+    expect(result.loaded).toMatchObject({ swc: false, typeorm: false, mikroOrm: false });
   });
 
   it('a log line loads the logger, and --metrics-file loads prom-client: both still work', async () => {

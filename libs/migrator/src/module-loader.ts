@@ -69,7 +69,7 @@ export function requireModule(file: string): Record<string, unknown> {
 }
 
 /**
- * Loads a config file. TypeScript that holds only erasable syntax (types, `import type`,
+ * Loads a config file or a backfill job's file. TypeScript that holds only erasable syntax (types, `import type`,
  * `satisfies`) loads by Node's own type stripping, with no compiler to load; Node's compile cache
  * (enabled by the CLI) keeps the stripped code, so a repeated run strips nothing either. A file
  * Node refuses (an enum, a namespace, a decorator, an extensionless import of another .ts file,

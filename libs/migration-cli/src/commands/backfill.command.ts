@@ -1,6 +1,7 @@
 import { runBackfillCommand, type BackfillJob } from '@zdm/backfill';
 import { parseDuration } from '@zdm/db';
-import { ConfigError, requireModule } from '@zdm/migrator';
+import { ConfigError } from '@zdm/migrator';
+import { requireConfigModule } from '@zdm/migrator/module-loader';
 import type { CommandContext } from '../context';
 import { RunObserver } from '../run-observer';
 import { onStopSignals } from '../signals';
@@ -29,7 +30,7 @@ function count(value: string | undefined, flag: string): number | undefined {
 /** Runs a registered backfill job (or lists their progress with --status). */
 export async function backfillCommand(ctx: CommandContext, jobName: string | undefined, options: BackfillOptions): Promise<number> {
   const registered = ctx.apps().flatMap((app) =>
-    app.backfillFiles.flatMap((file) => [...new Set(Object.values(requireModule(file)).filter(isJob))].map((job) => ({ app, job }))),
+    app.backfillFiles.flatMap((file) => [...new Set(Object.values(requireConfigModule(file)).filter(isJob))].map((job) => ({ app, job }))),
   );
   if (!options.status && !jobName) {
     throw new ConfigError(`backfill needs a job name (or --status); registered jobs: ${registered.map((r) => r.job.name).join(', ') || 'none'}`);
