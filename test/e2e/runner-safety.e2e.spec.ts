@@ -69,7 +69,10 @@ describe('the runner under concurrency, failure and edits', () => {
       await app.query('begin');
       await app.query('lock table chargebacks in access share mode');
       const holder = startMigrate(['up'], { env: { DATABASE_URL: db.url } });
-      await waitFor(async () => (await db.query(`select 1 from pg_locks where locktype = 'advisory' and classid = ${0x7a646d} and objid = ${0x72756e} and granted`)).length > 0);
+      // pg_locks is the cluster's: the run lock of this test's database, not another test's
+      const runLockHeld = `select 1 from pg_locks where locktype = 'advisory' and classid = ${0x7a646d} and objid = ${0x72756e} and granted
+                             and database = (select oid from pg_database where datname = current_database())`;
+      await waitFor(async () => (await db.query(runLockHeld)).length > 0);
       const waiters = Array.from({ length: 4 }, () => runMigrate(['up', '--json', '--lock-wait', '60s'], { env: { DATABASE_URL: db.url, NODE_OPTIONS: `--require ${probe}` }, timeoutMs: 90_000 }));
       await new Promise((done) => setTimeout(done, 1500));
       await app.query('rollback');
