@@ -10,7 +10,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // lazy loading: an ORM, the SQL parser or the TypeScript compiler is loaded only when a run needs it
-      '@typescript-eslint/no-require-imports': ['error', { allow: ['^libpg-query$', '^@zdm/migrator/(typeorm|mikro-orm)$', '^@swc/core$', '^pirates$', '^typeorm(/.*)?$', '^@mikro-orm/postgresql$', '^\\./mikro-orm\\.config$', '^\\.\\./dist/main\\.js$', '^\\./cli$', '^@zdm/observability$', '^@zdm/observability/redaction$', '^@zdm/migration-lint$', '^\\./(commands/)?[a-z-]+\\.command$', '^\\./commands/lint-report$', '^\\./config/load-config$', '^\\.\\./run-observer$', '^pino$', '^prom-client$', '^pg-copy-streams$', '^\\./(executor|backup)$'] }],
+      '@typescript-eslint/no-require-imports': ['error', { allow: ['^libpg-query$', '^@zdm/migrator/(typeorm|mikro-orm)$', '^@swc/core$', '^pirates$', '^typeorm(/.*)?$', '^@mikro-orm/postgresql$', '^\\./mikro-orm\\.config$', '^\\.\\./dist/main\\.js$', '^\\./cli$', '^@zdm/observability$', '^@zdm/observability/redaction$', '^@zdm/migration-lint$', '^\\./(commands/)?[a-z-]+\\.command$', '^\\./commands/lint-report$', '^\\./config/load-config$', '^\\.\\./run-observer$', '^pino$', '^prom-client$', '^pg-copy-streams$', '^\\./(executor|backup)$', '^node:v8$'] }],
     },
   },
   { files: ['**/*.spec.ts', 'test/**', 'bench/**'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },

@@ -33,17 +33,20 @@ export function parseDatabaseUrl(raw: string, source: string, env: Env = {}): Co
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new DatabaseConfigError(`${source} is not a PostgreSQL URL (scheme "${url.protocol.replace(/:$/, '')}"): expected ${EXAMPLE}`);
   }
-  const schema = url.searchParams.get('schema') ?? undefined;
-  url.searchParams.delete('schema');
+  // a URL with no query and no SSL setting in the env has nothing to read or add here (and the
+  // first URLSearchParams loads a module of Node's own, a few ms of every command's start)
+  const query = url.search !== '' || Boolean(env.PGSSLMODE) || env.DB_SSL === '1' || env.DB_SSL === 'true' ? url.searchParams : undefined;
+  const schema = query?.get('schema') ?? undefined;
+  query?.delete('schema');
   // PGSSLMODE is libpq's default for a URL that names no sslmode
-  if (!url.searchParams.has('sslmode') && env.PGSSLMODE) url.searchParams.set('sslmode', env.PGSSLMODE);
+  if (query && !query.has('sslmode') && env.PGSSLMODE) query.set('sslmode', env.PGSSLMODE);
   if (env.DB_SSL === '1' || env.DB_SSL === 'true') {
-    if (!url.searchParams.has('sslmode')) url.searchParams.set('sslmode', 'require');
+    if (!query!.has('sslmode')) query!.set('sslmode', 'require');
   }
   const shown = url.toString();
   // sslmode as libpq reads it (require: encrypt, do not verify the certificate), not pg's
   // stricter reading that prints a SECURITY WARNING into the log stream
-  if (url.searchParams.has('sslmode') && !url.searchParams.has('uselibpqcompat')) url.searchParams.set('uselibpqcompat', 'true');
+  if (query?.has('sslmode') && !query.has('uselibpqcompat')) query.set('uselibpqcompat', 'true');
   const clean = url.toString();
   const parsed = parse(clean);
   const database = parsed.database ?? env.PGDATABASE ?? parsed.user ?? env.PGUSER;
