@@ -8,7 +8,6 @@ import { SafetyFindingsError } from './errors/safety-findings.error';
 import { RunLockLostError } from './errors/run-lock-lost.error';
 import type { BackupTarget, LintUnit, NotNullCatalog } from '@zdm/migration-lint';
 import { linter } from './linter';
-
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { readNotNullCatalog } from './not-null-catalog';
