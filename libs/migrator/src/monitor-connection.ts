@@ -37,8 +37,16 @@ export class MonitorConnection implements Queryable {
     return run;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Ends the connection once a query in flight has its answer (for at most `graceMs`): pg ends a
+   * client under a running query by dropping the socket, and the server's backend stays on until it
+   * notices, a connection that outlives its run (a fleet's --parallel bound counts it).
+   */
+  async close(graceMs = 2_000): Promise<void> {
     this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.queue, new Promise((done) => (timer = setTimeout(done, graceMs)))]);
+    clearTimeout(timer);
     const client = await this.client?.catch(() => undefined);
     this.client = undefined;
     await client?.end().catch(() => undefined);
