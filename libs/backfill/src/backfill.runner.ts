@@ -134,9 +134,10 @@ class RunMeter {
 }
 
 /**
- * Runs a backfill to the end: keyset batches by primary key, each ONE statement that picks the
- * next rows with FOR UPDATE SKIP LOCKED, changes them and moves the checkpoint in
- * migration_progress, so a process killed at any moment resumes exactly where it stopped.
+ * Runs a backfill to the end: keyset batches by primary key, each ONE statement that changes the
+ * next rows (one UPDATE of a key range while no one contends, FOR UPDATE SKIP LOCKED while someone
+ * does) and moves the checkpoint in migration_progress, so a process killed at any moment resumes
+ * exactly where it stopped.
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
   const { job } = options;
