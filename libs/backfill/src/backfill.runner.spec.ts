@@ -23,7 +23,7 @@ const CHARGEBACKS = `
 
 const job = defineBackfill({ name: 'chargebacks-reported-at', table: 'chargebacks', set: 'reported_at = created_at', where: 'reported_at IS NULL' });
 
-async function seed(db: TestDatabase, rows: number): Promise<void> {
+async function seed(db: Pick<TestDatabase, 'query'>, rows: number): Promise<void> {
   await db.query(CHARGEBACKS);
   if (rows) await db.query(`insert into chargebacks (payment_id, amount_minor, currency, status, created_at) select gen_random_uuid(), i, 'USD', 'open', now() - i * interval '1 second' from generate_series(1, $1) i`, [rows]);
 }
@@ -35,6 +35,22 @@ async function counts(db: TestDatabase) {
            (select count(distinct id)::int from updates) as distinct,
            (select coalesce(max(c), 0)::int from (select count(*) as c from updates group by id) x) as max_repeat`);
   return row;
+}
+
+/**
+ * 60,000 rows, and a job run in a process of its own, killed with SIGKILL once it has done 10,000
+ * of them: the counts once the server has finished what the process had sent.
+ */
+async function killedPartWay(db: TestDatabase) {
+  await seed(db, 60_000);
+  const script = `require(${JSON.stringify(join(__dirname, '../dist/index.js'))}).runBackfill({ url: process.env.URL, job: ${JSON.stringify(job)}, batchSize: 1000, maxRowsPerSecond: 15000 })`;
+  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, URL: db.url }, stdio: 'ignore' });
+  await waitFor(async () => (await counts(db)).updates >= 10_000 || undefined, 30_000, 50);
+  child.kill('SIGKILL');
+  await new Promise((done) => child.on('close', done));
+  // the server finishes what the killed process had sent (a COMMIT among it) before its backends go
+  await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where datname = current_database() and application_name like 'zdm-backfill %'`)).length === 0 || undefined, 10_000, 20);
+  return counts(db);
 }
 
 describe('runBackfill against a real server', () => {
@@ -79,15 +95,7 @@ describe('runBackfill against a real server', () => {
   });
 
   it('resumes where a process killed with SIGKILL stopped: every row done, none twice, nothing from zero', async () => {
-    await seed(db, 60_000);
-    const script = `require(${JSON.stringify(join(__dirname, '../dist/index.js'))}).runBackfill({ url: process.env.URL, job: ${JSON.stringify(job)}, batchSize: 1000, maxRowsPerSecond: 15000 })`;
-    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, URL: db.url }, stdio: 'ignore' });
-    await waitFor(async () => (await counts(db)).updates >= 10_000 || undefined, 30_000, 50);
-    child.kill('SIGKILL');
-    await new Promise((done) => child.on('close', done));
-    // the server finishes what the killed process had sent (a COMMIT among it) before its backends go
-    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where datname = current_database() and application_name like 'zdm-backfill %'`)).length === 0 || undefined, 10_000, 20);
-    const before = await counts(db);
+    const before = await killedPartWay(db);
     expect(before.left).toBeGreaterThan(0);
     const result = await runBackfill({ url: db.url, job });
     expect(result.rows).toBe(before.left);
@@ -96,14 +104,7 @@ describe('runBackfill against a real server', () => {
   });
 
   it('cuts a killed one-worker job in two when it resumes with two workers: every row once', async () => {
-    await seed(db, 60_000);
-    const script = `require(${JSON.stringify(join(__dirname, '../dist/index.js'))}).runBackfill({ url: process.env.URL, job: ${JSON.stringify(job)}, batchSize: 1000, maxRowsPerSecond: 15000 })`;
-    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, URL: db.url }, stdio: 'ignore' });
-    await waitFor(async () => (await counts(db)).updates >= 10_000 || undefined, 30_000, 50);
-    child.kill('SIGKILL');
-    await new Promise((done) => child.on('close', done));
-    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where datname = current_database() and application_name like 'zdm-backfill %'`)).length === 0 || undefined, 10_000, 20);
-    const before = await counts(db);
+    const before = await killedPartWay(db);
     const result = await runBackfill({ url: db.url, job, workers: 2 });
     expect(result).toMatchObject({ status: 'done', rows: before.left, ranges: 2 });
     expect(await counts(db)).toEqual({ left: 0, updates: 60_000, distinct: 60_000, max_repeat: 1 });
@@ -167,8 +168,7 @@ describe('runBackfill against a real server', () => {
     try {
       await own.connect();
       const query = async <T,>(sql: string, params?: unknown[]) => (await own.query(sql, params)).rows as T[];
-      await own.query(CHARGEBACKS);
-      await own.query(`insert into chargebacks (payment_id, amount_minor, currency, status, created_at) select gen_random_uuid(), i, 'USD', 'open', now() - i * interval '1 second' from generate_series(1, 20000) i`);
+      await seed({ query }, 20_000);
       await own.query('drop trigger log_update on chargebacks');
       await own.query('create table plain_copy (like chargebacks including all)');
       await own.query('insert into plain_copy overriding system value select * from chargebacks');
