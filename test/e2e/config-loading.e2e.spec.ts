@@ -1,27 +1,25 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMigrate } from '../support/cli';
+import { loadProbe } from '../support/load-probe';
 import { scratchProject } from '../support/scratch-project';
 
 // A migrate.config.ts of types only loads by Node's own type stripping; anything Node refuses
 // loads with swc, as it always did. The probe records whether swc was loaded in the run.
-const PROBE = `process.on('exit', () => require('node:fs').writeFileSync(process.env.ZDM_PROBE_OUT, JSON.stringify({ swc: Object.keys(require.cache).some((f) => f.includes('@swc/core')) })));\n`;
-
 const APPS = `[{ name: 'payments', orm: 'typeorm', migrations: 'migrations/*.ts', naming: 'timestamped' }]`;
 
 describe('migrate.config.ts: loaded by type stripping, or else by swc', () => {
   let project: ReturnType<typeof scratchProject>;
-  const probe = () => join(project.dir, 'probe.cjs');
-  const out = () => join(project.dir, 'probe.json');
+  let probe: ReturnType<typeof loadProbe>;
   const lint = (config: string) => {
     writeFileSync(join(project.dir, 'migrate.config.ts'), config);
-    return runMigrate(['lint', '--format', 'json', 'hazard.sql'], { cwd: project.dir, env: { NODE_OPTIONS: `--require ${probe()}`, ZDM_PROBE_OUT: out() } });
+    return runMigrate(['lint', '--format', 'json', 'hazard.sql'], { cwd: project.dir, env: probe.env });
   };
-  const swcLoaded = () => (JSON.parse(readFileSync(out(), 'utf8')) as { swc: boolean }).swc;
+  const swcLoaded = () => probe.take().swc;
 
   beforeEach(() => {
     project = scratchProject('config-loading');
-    writeFileSync(probe(), PROBE);
+    probe = loadProbe(project.dir, { swc: '@swc/core' });
     writeFileSync(join(project.dir, 'hazard.sql'), 'CREATE INDEX orders_note_idx ON orders (note);\n');
   });
   afterEach(() => project.remove());

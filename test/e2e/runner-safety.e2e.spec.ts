@@ -1,10 +1,11 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { columnType, historyNames, indexState, tableExists } from '../support/catalog';
 import { ROOT, runMigrate, startMigrate } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { loadProbe } from '../support/load-probe';
 import { scratchProject } from '../support/scratch-project';
 import { waitFor } from '../support/sessions';
 
@@ -57,11 +58,7 @@ describe('the runner under concurrency, failure and edits', () => {
       expect((await runMigrate(['up', '--app', app, '--to', to], { env: { DATABASE_URL: db.url } })).code).toBe(0);
     }
     const dir = mkdtempSync(join(tmpdir(), 'zdm-waiters-'));
-    const probe = join(dir, 'probe.cjs');
-    writeFileSync(
-      probe,
-      `process.on('exit', () => require('node:fs').writeFileSync(require('node:path').join(${JSON.stringify(dir)}, 'loaded-' + process.pid + '.json'), JSON.stringify(Object.keys(require.cache).filter((f) => /node_modules\\/(typeorm|@mikro-orm|@swc)\\//.test(f)).length)));\n`,
-    );
+    const probe = loadProbe(dir, { typeorm: '/node_modules/typeorm/', mikroOrm: '/node_modules/@mikro-orm/', swc: '/node_modules/@swc/' });
     // an app transaction keeps the holder's first migration retrying on its lock timeout
     const app = new Client({ connectionString: db.url });
     await app.connect();
@@ -73,7 +70,7 @@ describe('the runner under concurrency, failure and edits', () => {
       const runLockHeld = `select 1 from pg_locks where locktype = 'advisory' and classid = ${0x7a646d} and objid = ${0x72756e} and granted
                              and database = (select oid from pg_database where datname = current_database())`;
       await waitFor(async () => (await db.query(runLockHeld)).length > 0);
-      const waiters = Array.from({ length: 4 }, () => runMigrate(['up', '--json', '--lock-wait', '60s'], { env: { DATABASE_URL: db.url, NODE_OPTIONS: `--require ${probe}` }, timeoutMs: 90_000 }));
+      const waiters = Array.from({ length: 4 }, () => runMigrate(['up', '--json', '--lock-wait', '60s'], { env: { DATABASE_URL: db.url, ...probe.env }, timeoutMs: 90_000 }));
       await new Promise((done) => setTimeout(done, 1500));
       await app.query('rollback');
       expect((await holder.done).code).toBe(0);
@@ -81,8 +78,7 @@ describe('the runner under concurrency, failure and edits', () => {
       expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
       for (const r of results) expect(r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type)).toContain('lock.unneeded');
       // none of the waiters loaded an ORM or the TypeScript compiler
-      const loaded = readdirSync(dir).filter((f) => f.startsWith('loaded-')).map((f) => Number(readFileSync(join(dir, f), 'utf8')));
-      expect(loaded).toEqual([0, 0, 0, 0]);
+      expect(probe.all()).toEqual(Array(4).fill({ typeorm: false, mikroOrm: false, swc: false }));
       const [{ ups }] = await db.query<{ ups: string }>(`select count(*) as ups from migration_runs where direction = 'up' and status = 'succeeded'`);
       expect(Number(ups)).toBe(4);
     } finally {

@@ -1,41 +1,39 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMigrate } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { loadProbe } from '../support/load-probe';
 
 // What a cold command loads is most of its start-up, and every readiness probe and deploy pod pays
 // it. A run with nothing to do (`up` once the release is applied, `status`) logs no line, publishes
 // no metrics and lints nothing: it must not load the logger, the metrics library, the linter, the
 // COPY streams of backups, an ORM or Node's ESM loader for the command line parser. The probe
 // records which of those the process loaded; no timing is judged here (see bench/runner-startup).
-const PROBE = `process.on('exit', () => {
-  const files = Object.keys(require.cache);
-  const loaded = (part) => files.some((f) => f.includes(part));
-  require('node:fs').writeFileSync(process.env.ZDM_PROBE_OUT, JSON.stringify({
-    pino: loaded('/node_modules/pino/'),
-    'prom-client': loaded('/node_modules/prom-client/'),
-    linter: loaded('/migration-lint/dist/'),
-    'pg-copy-streams': loaded('/node_modules/pg-copy-streams/'),
-    typeorm: loaded('/node_modules/typeorm/'),
-    mikroOrm: loaded('/node_modules/@mikro-orm/'),
-    commander: loaded('/node_modules/commander/'),
-    swc: loaded('/node_modules/@swc/'),
-  }));
-});\n`;
+const PARTS = {
+  pino: '/node_modules/pino/',
+  'prom-client': '/node_modules/prom-client/',
+  linter: '/migration-lint/dist/',
+  'pg-copy-streams': '/node_modules/pg-copy-streams/',
+  typeorm: '/node_modules/typeorm/',
+  mikroOrm: '/node_modules/@mikro-orm/',
+  commander: '/node_modules/commander/',
+  swc: '/node_modules/@swc/',
+};
 
 describe('start-up: a run with nothing to do loads only what it uses', () => {
   let db: TestDatabase;
   let dir: string;
+  let probe: ReturnType<typeof loadProbe>;
   const run = async (args: string[], env: Record<string, string> = {}) => {
-    const result = await runMigrate(args, { env: { DATABASE_URL: db.url, NODE_OPTIONS: `--require ${join(dir, 'probe.cjs')}`, ZDM_PROBE_OUT: join(dir, 'probe.json'), ...env } });
-    return { ...result, loaded: JSON.parse(readFileSync(join(dir, 'probe.json'), 'utf8')) as Record<string, boolean> };
+    const result = await runMigrate(args, { env: { DATABASE_URL: db.url, ...probe.env, ...env } });
+    return { ...result, loaded: probe.take() };
   };
 
   beforeAll(async () => {
     db = await createTestDatabase('startup_modules');
     dir = mkdtempSync(join(tmpdir(), 'zdm-startup-'));
-    writeFileSync(join(dir, 'probe.cjs'), PROBE);
+    probe = loadProbe(dir, PARTS);
     const first = await runMigrate(['up'], { env: { DATABASE_URL: db.url } });
     expect(first.code).toBe(0);
   });
