@@ -345,7 +345,7 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
       update ${PROGRESS_TABLE} p set rows_done = p.rows_done + stats.n, last_key = coalesce(stats.last::bigint, p.last_key), updated_at = now(),
              skipped_after = least(coalesce(p.skipped_after, $1::bigint), $1::bigint)
         from stats where p.job = $4 and p.range_id = $5
-      returning stats.n, stats.last, pg_backend_pid() as pid`;
+      returning stats.n, stats.last, p.skipped_after::text as skipped_after, pg_backend_pid() as pid`;
     // While no app session waits on the table, a batch skips the row locks: it is one UPDATE of a
     // key range, the next $3 keys, as a plain UPDATE runs, and a row an app transaction holds makes
     // it wait a moment (at most OPTIMISTIC_LOCK_TIMEOUT, then the batch is done again the other
@@ -367,9 +367,9 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
       -- off the lock's backend nothing changed, and the checkpoint stays where it is
       update ${PROGRESS_TABLE} p set rows_done = p.rows_done + stats.n, last_key = case when pg_backend_pid() = $6 then stats.last::bigint else p.last_key end, updated_at = now()
         from stats where p.job = $4 and p.range_id = $5
-      returning stats.n, stats.last, pg_backend_pid() as pid`;
+      returning stats.n, stats.last, p.skipped_after::text as skipped_after, pg_backend_pid() as pid`;
     const remainingSql = `select count(*)::int as n from (select 1 from ${table} where ${key} > $1 and ${key} <= $2 and (${job.where}) limit 1000) r`;
-    // where this pass's recheck starts: after the first key a SKIP LOCKED batch of it started from
+    // where this pass's recheck starts, as the checkpoint row says after each batch
     let skippedAfter = range.skippedAfter;
     let lastKey = range.lastKey;
     let size = options.batchSize ?? job.batchSize ?? 5_000;
@@ -410,8 +410,7 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
       let seen: Promise<number | undefined> | undefined;
       const look = calm ? setTimeout(() => (seen = probe.waiting(pid, table, meter.pids)), shortAim) : undefined;
       const params = [lastKey, range.rangeEnd, size, job.name, range.rangeId, lockPid];
-      if (!optimistic && (skippedAfter === null || BigInt(lastKey) < BigInt(skippedAfter))) skippedAfter = lastKey;
-      const { n, last, shrink, contended } = await batchWithRetries(client, optimistic ? rangeSql : batchSql, params, options, lockPid, size > MIN_BATCH, optimistic);
+      const { n, last, shrink, contended, skipped } = await batchWithRetries(client, optimistic ? rangeSql : batchSql, params, options, lockPid, size > MIN_BATCH, optimistic);
       clearTimeout(look);
       phases.batches += since(started);
       meter.batches++;
@@ -428,6 +427,7 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
       meter.rows += n;
       options.onBatch?.(n, ms / 1000);
       if (last !== null) lastKey = last;
+      if (skipped !== undefined) skippedAfter = skipped;
       options.onProgress?.(meter.progress(size));
       // a key-range batch ends at the range's end; a SKIP LOCKED one when it found fewer rows than asked
       const exhausted = optimistic ? last === null || BigInt(last) >= BigInt(range.rangeEnd) : n < size;
@@ -531,6 +531,14 @@ export function batchRetry(error: unknown): 'retry' | 'shrink' | undefined {
   }
 }
 
+/** What a batch statement returns: rows changed, the checkpoint's last key and skipped_after, the backend it ran on. */
+interface Row {
+  n: number;
+  last: string | null;
+  skipped_after: string | null;
+  pid: number;
+}
+
 async function batchWithRetries(
   client: Client,
   sql: string,
@@ -540,19 +548,19 @@ async function batchWithRetries(
   canShrink: boolean,
   /** A key-range batch: a lock timeout is no failure, it says someone contends (the caller goes on with SKIP LOCKED). */
   keyRange = false,
-): Promise<{ n: number; last: string | null; shrink?: boolean; contended?: boolean }> {
+): Promise<{ n: number; last: string | null; skipped?: string | null; shrink?: boolean; contended?: boolean }> {
   const attempts = options.maxBatchRetries ?? 5;
   const [job, rangeId] = [params[3] as string, params[4] as number];
   const fail = async (error: unknown, attempt: number) => {
     await setRangeStatus(client, job, rangeId, 'failed', { lastError: (options.redact ?? String)((error as Error).message) }).catch(() => undefined);
     return new BackfillFailedError(job, attempt, error);
   };
-  let result: { rows: Array<{ n: number; last: string | null; pid: number }> } | { shrink: true } | { contended: true };
+  let result: { rows: Row[] } | { shrink: true } | { contended: true };
   try {
     ({ value: result } = await retry(
       async (attempt) => {
         try {
-          return { rows: (await client.query(sql, params)).rows as Array<{ n: number; last: string | null; pid: number }> };
+          return { rows: (await client.query(sql, params)).rows as Row[] };
         } catch (error) {
           if (keyRange && (error as { code?: string }).code === '55P03') return { contended: true as const };
           options.onBatchError?.(error, attempt);
@@ -580,7 +588,7 @@ async function batchWithRetries(
     // connection is no longer the session that owns the job
     throw new BackfillPoolerError(job, `a batch ran on server backend ${rows[0].pid}, but the job's ownership lock is held by backend ${lockPid}`);
   }
-  return { n: rows[0]?.n ?? 0, last: rows[0]?.last ?? null };
+  return { n: rows[0]?.n ?? 0, last: rows[0]?.last ?? null, skipped: rows[0] && rows[0].skipped_after };
 }
 
 async function pauseReason(client: Client, table: string, when: BackfillOptions['pauseWhen'], ours: number[]): Promise<{ reason?: string; waiting: number }> {
