@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
-import { holdInTransaction, waitFor } from '../../../test/support/sessions';
+import { holdInTransaction, sleep, waitFor } from '../../../test/support/sessions';
 import { requestedMajor, startPinnedPostgres } from '../../../test/support/pinned-postgres';
 import { startEmbeddedPostgres } from '../../db/src/embedded-postgres';
 import { defineBackfill } from './backfill-job';
@@ -88,6 +88,59 @@ describe('runBackfill against a real server', () => {
     // read of the remaining range in every batch reads about 2,000,000 here
     expect(read).toBeLessThan(200_000);
   });
+
+  it('found each batch\'s end by walking the key index: two index entries read a row, where unique integer keys need one', async () => {
+    await seed(db, 20_000);
+    expect(await runBackfill({ url: db.url, job, batchSize: 2_000 })).toMatchObject({ status: 'done', rows: 20_000 });
+    const read = await waitFor(async () => {
+      const [row] = await db.query<{ n: string }>(`select s.idx_tup_read as n from pg_stat_user_indexes s join pg_index i using (indexrelid) where s.relname = 'chargebacks' and i.indisprimary`);
+      return Number(row?.n) >= 20_000 ? Number(row.n) : undefined;
+    });
+    // (lastKey, lastKey + size] holds size rows at most: the update's own walk is the only one
+    expect(read).toBeLessThan(22_000);
+  });
+
+  it('does every row once where the keys have gaps, or repeat: batch ends from the index there', async () => {
+    await seed(db, 30_000);
+    // a gap, then a stretch with two keys in three missing, then dense keys again
+    await db.query('delete from chargebacks where id between 2000 and 9000 or (id between 15000 and 22000 and id % 3 <> 0)');
+    const [{ rows }] = await db.query<{ rows: number }>('select count(*)::int as rows from chargebacks');
+    expect(await runBackfill({ url: db.url, job, batchSize: 500 })).toMatchObject({ status: 'done', rows });
+    expect(await counts(db)).toEqual({ left: 0, updates: rows, distinct: rows, max_repeat: 1 });
+    // a key that repeats (five rows a value): a key range can hold more rows than keys
+    await db.query('truncate chargebacks, updates; drop table migration_progress');
+    await db.query(`insert into chargebacks (payment_id, amount_minor, currency, status, created_at) select gen_random_uuid(), i, 'USD', 'open', now() - i * interval '1 second' from generate_series(1, 20000) i`);
+    await db.query('alter table chargebacks add column batch_no bigint; update chargebacks set batch_no = id / 5; create index on chargebacks (batch_no); truncate updates');
+    expect(await runBackfill({ url: db.url, job: { ...job, name: 'by-batch-no', keyColumn: 'batch_no' }, batchSize: 500 })).toMatchObject({ status: 'done', rows: 20_000 });
+    expect(await counts(db)).toEqual({ left: 0, updates: 20_000, distinct: 20_000, max_repeat: 1 });
+  });
+
+  it('a session that came to wait on a long batch no one contended waited for the rest of it, not a few milliseconds', async () => {
+    await seed(db, 250_000);
+    const app = new Client({ connectionString: db.url, application_name: 'payments-app' });
+    await app.connect();
+    try {
+      // batches aim at 3 s while no one contends (a quarter of that once someone does): the second
+      // is the largest there is, 100,000 rows, about a second here
+      let first!: () => void;
+      const firstBatch = new Promise<void>((done) => (first = done));
+      const run = runBackfill({ url: db.url, job, batchSize: 80_000, targetBatchMs: 4_000, onBatch: () => first() });
+      await firstBatch;
+      // the next batch is under way: its first row is changed and locked until it commits
+      const [{ last }] = await db.query<{ last: string }>(`select last_key::text as last from migration_progress where job = $1`, [job.name]);
+      await sleep(150);
+      const t = performance.now();
+      await app.query(`update chargebacks set status = 'review' where id = $1`, [Number(last) + 1]);
+      const waited = performance.now() - t;
+      expect(await run).toMatchObject({ status: 'done', rows: 250_000 });
+      // the cancelled batch's rows rolled back and were done again once; the app's update is the one more
+      expect(await counts(db)).toMatchObject({ left: 0, updates: 250_001, distinct: 250_000 });
+      // the batch is cancelled once the watch sees the wait, and done again in short SKIP LOCKED batches
+      expect(waited).toBeLessThan(400);
+    } finally {
+      await app.end();
+    }
+  }, 60_000);
 
   it('finishes at once on an empty table', async () => {
     await seed(db, 0);
