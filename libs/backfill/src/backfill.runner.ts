@@ -134,7 +134,7 @@ class RunMeter {
 }
 
 /**
- * Runs a backfill to the end: keyset batches by primary key, each ONE statement that changes the
+ * Runs a backfill to the end: keyset batches by primary key, each ONE transaction that changes the
  * next rows (one UPDATE of a key range while no one contends, FOR UPDATE SKIP LOCKED while someone
  * does) and moves the checkpoint in migration_progress, so a process killed at any moment resumes
  * exactly where it stopped.
@@ -232,8 +232,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
 }
 
 /**
- * Looks, on a connection of its own, whether any session waits for a lock the batch holds (a row
- * an app UPDATE wants) or for a lock on the table. Asked once per batch, while the batch runs.
+ * A connection of its own, beside the batches: it looks whether any session waits on a batch's
+ * backend (a row an app UPDATE wants, or the table), and cancels the batch when one does.
  */
 class WaitProbe {
   private client?: Client;
