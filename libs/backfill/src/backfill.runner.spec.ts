@@ -38,6 +38,17 @@ async function counts(db: TestDatabase) {
 }
 
 /**
+ * Index entries read from chargebacks' primary key, once at least `rows` of them have arrived: the
+ * batch connections' statistics reach the server when they close.
+ */
+async function primaryKeyReads(db: TestDatabase, rows: number): Promise<number> {
+  return waitFor(async () => {
+    const [row] = await db.query<{ n: string }>(`select s.idx_tup_read as n from pg_stat_user_indexes s join pg_index i using (indexrelid) where s.relname = 'chargebacks' and i.indisprimary`);
+    return Number(row?.n) >= rows ? Number(row.n) : undefined;
+  });
+}
+
+/**
  * 60,000 rows, and a job run in a process of its own, killed with SIGKILL once it has done 10,000
  * of them: the counts once the server has finished what the process had sent.
  */
@@ -79,11 +90,7 @@ describe('runBackfill against a real server', () => {
     expect(analyzed).toBe(false);
     // 200 batches of 100 rows (the smallest size; a 1 ms target keeps it there)
     expect(await runBackfill({ url: db.url, job, batchSize: 100, targetBatchMs: 1 })).toMatchObject({ status: 'done', rows: 20_000 });
-    // the batch connections' statistics reach the server when they close
-    const read = await waitFor(async () => {
-      const [row] = await db.query<{ n: string }>(`select s.idx_tup_read as n from pg_stat_user_indexes s join pg_index i using (indexrelid) where s.relname = 'chargebacks' and i.indisprimary`);
-      return Number(row?.n) >= 20_000 ? Number(row.n) : undefined;
-    });
+    const read = await primaryKeyReads(db, 20_000);
     // one ordered walk finds each row and the update looks each up: a few reads per row. A sorted
     // read of the remaining range in every batch reads about 2,000,000 here
     expect(read).toBeLessThan(200_000);
@@ -92,10 +99,7 @@ describe('runBackfill against a real server', () => {
   it('found each batch\'s end by walking the key index: two index entries read a row, where unique integer keys need one', async () => {
     await seed(db, 20_000);
     expect(await runBackfill({ url: db.url, job, batchSize: 2_000 })).toMatchObject({ status: 'done', rows: 20_000 });
-    const read = await waitFor(async () => {
-      const [row] = await db.query<{ n: string }>(`select s.idx_tup_read as n from pg_stat_user_indexes s join pg_index i using (indexrelid) where s.relname = 'chargebacks' and i.indisprimary`);
-      return Number(row?.n) >= 20_000 ? Number(row.n) : undefined;
-    });
+    const read = await primaryKeyReads(db, 20_000);
     // (lastKey, lastKey + size] holds size rows at most: the update's own walk is the only one
     expect(read).toBeLessThan(22_000);
   });

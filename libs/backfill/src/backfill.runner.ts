@@ -421,11 +421,12 @@ async function runRange(options: BackfillOptions, range: ProgressRow, meter: Run
         const [, changed] = (await client.query(
           `begin; update ${table} as t set ${job.set} where t.${key} > ${BigInt(from)} and t.${key} <= ${upper} and (${job.where}) and pg_backend_pid() = ${pid}`,
         )) as unknown as QueryResult[];
+        const n = changed.rowCount ?? 0;
         const [moved] = (await client.query(
-          `update ${PROGRESS_TABLE} p set rows_done = p.rows_done + ${changed.rowCount ?? 0},
+          `update ${PROGRESS_TABLE} p set rows_done = p.rows_done + ${n},
                   last_key = case when pg_backend_pid() = ${pid} then ${upper} else p.last_key end, updated_at = now()
             where p.job = ${client.escapeLiteral(job.name)} and p.range_id = ${Number(range.rangeId)}
-           returning ${changed.rowCount ?? 0}::int as n, '${upper}'::text as last, p.skipped_after::text as skipped_after, pg_backend_pid() as pid;
+           returning ${n}::int as n, '${upper}'::text as last, p.skipped_after::text as skipped_after, pg_backend_pid() as pid;
            commit`,
         )) as unknown as QueryResult<Row>[];
         return moved.rows;
